@@ -1,0 +1,1 @@
+"""Event bus adapters: in-process (default) and Redis (scaled out)."""

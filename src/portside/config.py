@@ -1,0 +1,103 @@
+"""Settings: built once at the entry point from PORTSIDE_* variables and passed down."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting has a value Portside cannot use."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_message_chars: int = 4000
+    messages_per_10s: int = 20
+    connections_per_ip: int = 100
+    new_visitors_per_minute_per_ip: int = 60
+    logins_per_minute: int = 10
+    heartbeat_s: float = 25.0
+    hello_timeout_s: float = 10.0
+    send_queue_frames: int = 2000
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    secret_key: str = ""
+    redis_url: str = ""
+    public_url: str = ""
+    limits: Limits = field(default_factory=Limits)
+    visitor_token_days: int = 365
+    session_hours: int = 12
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'portside.db'}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if env is None else env
+        limits = Limits(
+            **{
+                name: _number(env, f"PORTSIDE_{name.upper()}", default)
+                for name, default in Limits().__dict__.items()
+            }
+        )
+        settings = cls(
+            data_dir=Path(env.get("PORTSIDE_DATA_DIR", "data")),
+            database_url=_database_url(env.get("PORTSIDE_DATABASE_URL", "")),
+            secret_key=env.get("PORTSIDE_SECRET_KEY", ""),
+            redis_url=env.get("PORTSIDE_REDIS_URL", ""),
+            public_url=env.get("PORTSIDE_PUBLIC_URL", "").rstrip("/"),
+            limits=limits,
+        )
+        return replace(settings, **overrides)  # type: ignore[arg-type]
+
+    def with_secret(self) -> Settings:
+        """Settings with a secret key: the given one, or one kept in the data directory."""
+        if self.secret_key:
+            return self
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return replace(self, secret_key=path.read_text().strip())
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(key)
+        tmp.chmod(0o600)
+        tmp.replace(path)
+        return replace(self, secret_key=key)
+
+
+def _number(env: Mapping[str, str], name: str, default: int | float) -> int | float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = type(default)(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _database_url(url: str) -> str:
+    """Accept plain postgresql:// and sqlite:// URLs and pick the async drivers."""
+    if not url:
+        return ""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise SettingsError(
+        f"PORTSIDE_DATABASE_URL must start with postgresql:// or sqlite:///, got {url.split(':')[0]}:"
+    )

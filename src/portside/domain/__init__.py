@@ -1,0 +1,1 @@
+"""Pure rules and data: no I/O, no frameworks."""

@@ -1,0 +1,100 @@
+"""Errors a user can cause, each with a stable code and a message for people.
+
+The code is part of the API and never changes; the message may.
+"""
+
+from __future__ import annotations
+
+
+class PortsideError(Exception):
+    """Base of every error Portside reports to a client."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, *, details: object | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, object]:
+        body: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+class InvalidRequest(PortsideError):
+    code = "invalid_request"
+
+
+class MessageTooLong(PortsideError):
+    code = "message_too_long"
+
+
+class MessageEmpty(PortsideError):
+    code = "message_empty"
+
+
+class InvalidClientId(PortsideError):
+    code = "invalid_client_id"
+
+
+class InvalidTransition(PortsideError):
+    code = "invalid_transition"
+
+
+class NotAuthenticated(PortsideError):
+    code = "not_authenticated"
+    status = 401
+
+
+class InvalidCredentials(PortsideError):
+    code = "invalid_credentials"
+    status = 401
+
+
+class Forbidden(PortsideError):
+    code = "forbidden"
+    status = 403
+
+
+class CsrfFailed(PortsideError):
+    code = "csrf_failed"
+    status = 403
+
+
+class NotFound(PortsideError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(PortsideError):
+    code = "conflict"
+    status = 409
+
+
+class RateLimited(PortsideError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TokenInvalid(PortsideError):
+    code = "token_invalid"
+    status = 401
+
+
+class TokenExpired(PortsideError):
+    code = "token_expired"
+    status = 401
+
+
+class ServiceUnavailable(PortsideError):
+    """A backing service (database) is unreachable: the client should retry."""
+
+    code = "unavailable"
+    status = 503

@@ -1,0 +1,60 @@
+"""What every use case needs, built once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from portside.clock import Clock
+from portside.config import Settings
+from portside.domain.conversations import Event
+from portside.domain.ports import EventBus
+from portside.domain.ratelimit import SlidingWindowLimiter
+from portside.storage.database import Database
+
+
+def store_topic(store_id: int) -> str:
+    return f"store:{store_id}"
+
+
+@dataclass
+class Limiters:
+    messages: SlidingWindowLimiter
+    new_visitors: SlidingWindowLimiter
+    logins: SlidingWindowLimiter
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    bus: EventBus
+    clock: Clock
+    limiters: Limiters = field(init=False)
+
+    def __post_init__(self) -> None:
+        limits = self.settings.limits
+        self.limiters = Limiters(
+            messages=SlidingWindowLimiter(self.clock, limit=limits.messages_per_10s, window_s=10),
+            new_visitors=SlidingWindowLimiter(
+                self.clock, limit=limits.new_visitors_per_minute_per_ip, window_s=60
+            ),
+            logins=SlidingWindowLimiter(self.clock, limit=limits.logins_per_minute, window_s=60),
+        )
+
+    async def publish_events(self, events: list[Event]) -> None:
+        """Publish committed events. Never call before the transaction has committed."""
+        for event in events:
+            await self.bus.publish(store_topic(event.store_id), event_message(event))
+
+    async def publish_signal(self, store_id: int, message: dict[str, Any]) -> None:
+        await self.bus.publish(store_topic(store_id), message)
+
+
+def event_message(event: Event) -> dict[str, Any]:
+    return {
+        "kind": "event",
+        "visitor_id": event.visitor_id,
+        "internal": event.internal,
+        "event": event.to_wire(),
+    }

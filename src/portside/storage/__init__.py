@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables and queries over SQLite (embedded) and PostgreSQL."""

@@ -1,0 +1,238 @@
+"""Queries on conversations and their event log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from portside.domain.conversations import Actor, ActorType, Event, EventType, Status
+from portside.storage.tables import agents, conversations, events, visitors
+
+
+async def insert_conversation(
+    conn: AsyncConnection, *, store_id: int, visitor_id: int, now: datetime, language: str | None
+) -> int:
+    result = await conn.execute(
+        insert(conversations)
+        .values(
+            store_id=store_id,
+            visitor_id=visitor_id,
+            status=Status.BOT.value,
+            last_seq=0,
+            created_at=now,
+            updated_at=now,
+            language=language,
+        )
+        .returning(conversations.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def find_conversation(
+    conn: AsyncConnection, store_id: int, conversation_id: int
+) -> Row[Any] | None:
+    result = await conn.execute(
+        select(conversations).where(
+            conversations.c.id == conversation_id, conversations.c.store_id == store_id
+        )
+    )
+    return result.first()
+
+
+async def find_latest_conversation_for_visitor(
+    conn: AsyncConnection, store_id: int, visitor_id: int
+) -> Row[Any] | None:
+    result = await conn.execute(
+        select(conversations)
+        .where(conversations.c.store_id == store_id, conversations.c.visitor_id == visitor_id)
+        .order_by(conversations.c.id.desc())
+        .limit(1)
+    )
+    return result.first()
+
+
+async def take_next_seq(
+    conn: AsyncConnection, conversation_id: int, now: datetime, **changes: Any
+) -> int:
+    """Reserve the next seq of a conversation, applying `changes` in the same statement.
+
+    The UPDATE locks the conversation's row until commit, so two writers to one
+    conversation are serialised and seqs come out gap-free and in commit order.
+    """
+    result = await conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .values(last_seq=conversations.c.last_seq + 1, updated_at=now, **changes)
+        .returning(conversations.c.last_seq)
+    )
+    return int(result.scalar_one())
+
+
+async def insert_event(
+    conn: AsyncConnection,
+    *,
+    store_id: int,
+    conversation_id: int,
+    visitor_id: int,
+    seq: int,
+    type: EventType,
+    actor: Actor,
+    data: dict[str, Any],
+    now: datetime,
+    client_id: str | None = None,
+) -> Event:
+    result = await conn.execute(
+        insert(events)
+        .values(
+            store_id=store_id,
+            conversation_id=conversation_id,
+            seq=seq,
+            type=type.value,
+            actor_type=actor.type.value,
+            actor_id=actor.id,
+            actor_name=actor.name,
+            client_id=client_id,
+            data=data,
+            created_at=now,
+        )
+        .returning(events.c.id)
+    )
+    return Event(
+        id=int(result.scalar_one()),
+        store_id=store_id,
+        conversation_id=conversation_id,
+        visitor_id=visitor_id,
+        seq=seq,
+        type=type,
+        at=now,
+        actor=actor,
+        data=data,
+    )
+
+
+async def find_event_by_client_id(
+    conn: AsyncConnection, conversation_id: int, client_id: str
+) -> Row[Any] | None:
+    result = await conn.execute(
+        select(events).where(
+            events.c.conversation_id == conversation_id, events.c.client_id == client_id
+        )
+    )
+    return result.first()
+
+
+async def list_events(
+    conn: AsyncConnection,
+    conversation_id: int,
+    *,
+    visitor_id: int,
+    after_seq: int,
+    limit: int,
+    upto_seq: int | None = None,
+    public_only: bool = False,
+) -> list[Event]:
+    query = (
+        select(events)
+        .where(events.c.conversation_id == conversation_id, events.c.seq > after_seq)
+        .order_by(events.c.seq)
+        .limit(limit)
+    )
+    if upto_seq is not None:
+        query = query.where(events.c.seq <= upto_seq)
+    if public_only:
+        query = query.where(
+            events.c.type.not_in([EventType.NOTE_CREATED.value, EventType.CONTEXT_UPDATED.value])
+        )
+    rows = (await conn.execute(query)).all()
+    return [event_from_row(row, visitor_id) for row in rows]
+
+
+def event_from_row(row: Row[Any], visitor_id: int) -> Event:
+    return Event(
+        id=row.id,
+        store_id=row.store_id,
+        conversation_id=row.conversation_id,
+        visitor_id=visitor_id,
+        seq=row.seq,
+        type=EventType(row.type),
+        at=row.created_at,
+        actor=Actor(ActorType(row.actor_type), row.actor_id, row.actor_name),
+        data=row.data,
+    )
+
+
+INBOX_FILTERS = ("all", "mine", "unassigned", "bot", "queued", "assigned", "resolved")
+
+
+def _inbox_query() -> Select[Any]:
+    """Conversations with their visitor's context and assignee's name: one inbox row each."""
+    return (
+        select(
+            conversations,
+            agents.c.name.label("assignee_name"),
+            *(column.label(f"visitor_{column.name}") for column in _VISITOR_COLUMNS),
+        )
+        .join(visitors, visitors.c.id == conversations.c.visitor_id)
+        .outerjoin(agents, agents.c.id == conversations.c.assignee_id)
+    )
+
+
+_VISITOR_COLUMNS = (
+    visitors.c.name,
+    visitors.c.email,
+    visitors.c.language,
+    visitors.c.country,
+    visitors.c.timezone,
+    visitors.c.page_url,
+    visitors.c.page_title,
+    visitors.c.product,
+    visitors.c.last_seen_at,
+)
+
+
+async def list_conversations(
+    conn: AsyncConnection,
+    store_id: int,
+    *,
+    filter: str,
+    agent_id: int,
+    limit: int,
+    before: tuple[datetime, int] | None,
+) -> list[Row[Any]]:
+    query = (
+        _inbox_query()
+        .where(conversations.c.store_id == store_id)
+        .order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())
+        .limit(limit)
+    )
+    status = conversations.c.status
+    if filter == "mine":
+        query = query.where(
+            conversations.c.assignee_id == agent_id, status == Status.ASSIGNED.value
+        )
+    elif filter == "unassigned":
+        query = query.where(status.in_([Status.BOT.value, Status.QUEUED.value]))
+    elif filter in ("bot", "queued", "assigned", "resolved"):
+        query = query.where(status == filter)
+    if before is not None:
+        at, conv_id = before
+        query = query.where(
+            or_(
+                conversations.c.updated_at < at,
+                and_(conversations.c.updated_at == at, conversations.c.id < conv_id),
+            )
+        )
+    return list((await conn.execute(query)).all())
+
+
+async def find_inbox_row(
+    conn: AsyncConnection, store_id: int, conversation_id: int
+) -> Row[Any] | None:
+    query = _inbox_query().where(
+        conversations.c.store_id == store_id, conversations.c.id == conversation_id
+    )
+    return (await conn.execute(query)).first()
