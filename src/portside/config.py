@@ -44,7 +44,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if env is None else env
         limits = Limits(
-            **{
+            **{  # type: ignore[arg-type]
                 name: _number(env, f"PORTSIDE_{name.upper()}", default)
                 for name, default in Limits().__dict__.items()
             }
@@ -99,5 +99,6 @@ def _database_url(url: str) -> str:
     if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
         return url
     raise SettingsError(
-        f"PORTSIDE_DATABASE_URL must start with postgresql:// or sqlite:///, got {url.split(':')[0]}:"
+        "PORTSIDE_DATABASE_URL must start with postgresql:// or sqlite:///, "
+        f"got {url.split(':')[0]}:"
     )

@@ -235,4 +235,17 @@ async def find_inbox_row(
     query = _inbox_query().where(
         conversations.c.store_id == store_id, conversations.c.id == conversation_id
     )
-    return (await conn.execute(query)).first()
+    row: Row[Any] | None = (await conn.execute(query)).first()
+    return row
+
+
+async def filter_store_conversations(
+    conn: AsyncConnection, store_id: int, conversation_ids: list[int]
+) -> dict[int, int]:
+    """Of the given ids, those in the store, each with its last seq."""
+    if not conversation_ids:
+        return {}
+    query = select(conversations.c.id, conversations.c.last_seq).where(
+        conversations.c.store_id == store_id, conversations.c.id.in_(conversation_ids)
+    )
+    return {row.id: row.last_seq for row in await conn.execute(query)}

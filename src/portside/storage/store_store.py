@@ -76,9 +76,7 @@ async def update_visitor(
     )
 
 
-async def upsert_products(
-    conn: AsyncConnection, store_id: int, items: list[dict[str, Any]]
-) -> int:
+async def upsert_products(conn: AsyncConnection, store_id: int, items: list[dict[str, Any]]) -> int:
     existing = {
         row.slug: row.id
         for row in await conn.execute(

@@ -1,0 +1,68 @@
+"""The composition root: the only place that picks concrete adapters."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from portside import __version__
+from portside.bus.memory import MemoryEventBus
+from portside.clock import SystemClock
+from portside.config import Settings
+from portside.domain.ports import EventBus
+from portside.realtime.hub import Hub
+from portside.services.context import Services
+from portside.storage.database import Database
+from portside.storage.migrate import upgrade_async
+from portside.web import api, auth_routes, pages, ws
+from portside.web.errors import install_error_handlers
+from portside.web.security import SecurityHeaders
+
+log = logging.getLogger(__name__)
+
+
+def make_bus(settings: Settings) -> EventBus:
+    return MemoryEventBus()
+
+
+def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
+    settings = settings.with_secret()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await upgrade_async(settings.effective_database_url)
+        db = Database(settings.effective_database_url)
+        bus = make_bus(settings)
+        await bus.start()
+        services = Services(settings=settings, db=db, bus=bus, clock=SystemClock())
+        hub = Hub(services)
+        app.state.services = services
+        app.state.hub = hub
+        try:
+            yield
+        finally:
+            await hub.close_all()
+            await bus.close()
+            await db.close()
+
+    app = FastAPI(
+        title="Portside",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    install_error_handlers(app)
+    app.include_router(auth_routes.router)
+    app.include_router(api.router)
+    app.include_router(ws.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    app.add_middleware(SecurityHeaders)
+    return app

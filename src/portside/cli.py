@@ -1,0 +1,219 @@
+"""The `portside` command: serve, migrate, demo, create-store, create-agent."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from portside.bus.memory import MemoryEventBus
+from portside.clock import SystemClock
+from portside.config import Settings, SettingsError
+from portside.errors import PortsideError
+from portside.services.context import Services
+from portside.storage.database import Database
+from portside.storage.migrate import upgrade
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.data_dir:
+            settings = replace(settings, data_dir=args.data_dir)
+        if getattr(args, "database_url", None):
+            settings = Settings.from_env(
+                {"PORTSIDE_DATABASE_URL": args.database_url}, data_dir=settings.data_dir
+            )
+        result: int = args.run(args, settings.with_secret())
+        return result
+    except SettingsError as exc:
+        print(f"portside: {exc}", file=sys.stderr)
+        return 2
+    except PortsideError as exc:
+        print(f"portside: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(
+        prog="portside", description="Real-time customer chat for cross-border stores."
+    )
+    parser.add_argument("--data-dir", type=Path, help="where SQLite and the secret key live")
+    parser.add_argument("--database-url", help="postgresql://... or sqlite:///...")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-migrate", action="store_true", help="do not upgrade the schema")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate.set_defaults(run=_migrate)
+
+    demo = commands.add_parser("demo", help="create the demo store Lotus & Pine")
+    demo.add_argument(
+        "--origin",
+        action="append",
+        default=[],
+        help="an origin the demo pages are served from (default: http://127.0.0.1:8000 "
+        "and http://localhost:8000)",
+    )
+    demo.add_argument("--json", action="store_true")
+    demo.set_defaults(run=_demo)
+
+    store = commands.add_parser("create-store", help="create a store")
+    store.add_argument("--name", required=True)
+    store.add_argument(
+        "--origin",
+        action="append",
+        required=True,
+        help="an origin of the store's site, e.g. https://shop.example.com",
+    )
+    store.add_argument("--language", default="en", help="default language, e.g. en or zh")
+    store.add_argument("--timezone", default="UTC", help="e.g. Asia/Shanghai")
+    store.add_argument("--json", action="store_true")
+    store.set_defaults(run=_create_store)
+
+    agent = commands.add_parser("create-agent", help="create an agent of a store")
+    agent.add_argument("--store", required=True, help="the store's id or widget key")
+    agent.add_argument("--email", required=True)
+    agent.add_argument("--name", required=True)
+    agent.add_argument("--password", help="at least 10 characters (asked for when absent)")
+    agent.add_argument("--role", choices=("admin", "agent"), default="agent")
+    agent.add_argument("--json", action="store_true")
+    agent.set_defaults(run=_create_agent)
+    return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from portside.app import create_app
+
+    if not args.no_migrate:
+        upgrade(settings.effective_database_url)
+    app = create_app(settings, migrate=False)
+    print(
+        f"Portside on http://{args.host}:{args.port}/  (console: /console/, demo: /demo/)",
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        ws="websockets",
+        proxy_headers=False,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    upgrade(settings.effective_database_url)
+    print("The database schema is up to date.")
+    return 0
+
+
+def _with_services(
+    settings: Settings, work: Callable[[Services], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
+    async def run() -> dict[str, Any]:
+        db = Database(settings.effective_database_url)
+        try:
+            return await work(
+                Services(settings=settings, db=db, bus=MemoryEventBus(), clock=SystemClock())
+            )
+        finally:
+            await db.close()
+
+    upgrade(settings.effective_database_url)
+    return asyncio.run(run())
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from portside.services.demo import do_seed_demo
+
+    origins = args.origin or ["http://127.0.0.1:8000", "http://localhost:8000"]
+    result = _with_services(settings, lambda svc: do_seed_demo(svc, origins=origins))
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"Demo store Lotus & Pine ready with {result['products']} products.")
+    print("  Shop:    http://127.0.0.1:8000/demo/")
+    print("  Console: http://127.0.0.1:8000/console/")
+    for agent in result["agents"]:
+        print(f"  Log in as {agent['email']} ({agent['role']}), password {result['password']}")
+    return 0
+
+
+def _create_store(args: argparse.Namespace, settings: Settings) -> int:
+    from portside.services.stores import do_create_store
+
+    store = _with_services(
+        settings,
+        lambda svc: do_create_store(
+            svc,
+            name=args.name,
+            allowed_origins=args.origin,
+            default_language=args.language,
+            timezone=args.timezone,
+        ),
+    )
+    if args.json:
+        print(json.dumps(store))
+    else:
+        print(f"Store {store['id']} {store['name']!r} created. Embed the widget with:")
+        print(
+            f'  <script src="PORTSIDE_URL/widget.js" data-store="{store["widget_key"]}" async>'
+            "</script>"
+        )
+    return 0
+
+
+def _create_agent(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+
+    from portside.errors import NotFound
+    from portside.services.stores import do_create_agent
+    from portside.storage import store_store
+
+    password = args.password or getpass.getpass("Password (at least 10 characters): ")
+
+    async def work(svc: Services) -> dict[str, Any]:
+        async with svc.db.read() as conn:
+            row = (
+                await store_store.find_store(conn, int(args.store))
+                if args.store.isdigit()
+                else await store_store.find_store_by_key(conn, args.store)
+            )
+        if row is None:
+            raise NotFound(f"There is no store {args.store!r} (give its id or widget key).")
+        return await do_create_agent(
+            svc,
+            store_id=row.id,
+            email=args.email,
+            name=args.name,
+            password=password,
+            role=args.role,
+        )
+
+    agent = _with_services(settings, work)
+    if args.json:
+        print(json.dumps(agent))
+    else:
+        print(f"Agent {agent['email']} ({agent['role']}) created for store {agent['store_id']}.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,225 @@
+"""One client's live connection: an ordered, bounded outbox with resume and dedupe.
+
+Everything a client receives goes through one queue and one writer task, so frames leave
+in the order they were decided. Events carry a per-conversation `seq`; the connection
+remembers the highest it has delivered per conversation, drops anything at or below it
+(replays and races deliver some events twice) and, when an event arrives ahead of one it
+has not seen (two writers published out of commit order, or it joined mid-stream), reads
+the missing events from the log first. So a client sees every event once, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from portside.errors import PortsideError
+from portside.realtime.protocol import Close, error_frame, frame
+from portside.services.context import Services
+from portside.services.inbox import MAX_EVENTS_PAGE, list_events
+
+log = logging.getLogger(__name__)
+
+
+class Disconnected(Exception):
+    """The client went away."""
+
+
+class Socket(Protocol):
+    """What a connection needs from a WebSocket; the web layer adapts Starlette's."""
+
+    async def send_text(self, data: str) -> None: ...
+
+    async def receive_text(self) -> str: ...
+
+    async def close(self, code: int, reason: str = "") -> None: ...
+
+
+@dataclass(frozen=True)
+class _Replay:
+    conversation_id: int
+
+
+@dataclass(frozen=True)
+class _Sync:
+    conversation_id: int
+    after_seq: int
+    ref: object
+
+
+class Connection:
+    def __init__(
+        self,
+        socket: Socket,
+        svc: Services,
+        *,
+        store_id: int,
+        address: str,
+        visitor_id: int | None = None,
+        agent_id: int | None = None,
+    ) -> None:
+        self.socket = socket
+        self.svc = svc
+        self.store_id = store_id
+        self.address = address
+        self.visitor_id = visitor_id
+        self.agent_id = agent_id
+        self.seen: dict[int, int] = {}
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(svc.settings.limits.send_queue_frames)
+        self._writer: asyncio.Task[None] | None = None
+        self.closing = False
+        self._closer: asyncio.Task[None] | None = None
+
+    @property
+    def is_widget(self) -> bool:
+        return self.visitor_id is not None
+
+    # Producers: never block, never fail; a client that cannot keep up is disconnected
+    # and resumes from its last seq when it comes back, so nothing is lost.
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._put(("frame", message))
+
+    def send_error(self, error: PortsideError, ref: object = None) -> None:
+        self.send(error_frame(error, ref))
+
+    def deliver(self, bus_message: dict[str, Any]) -> None:
+        self._put(("event", bus_message))
+
+    def replay(self, conversation_id: int) -> None:
+        self._put(_Replay(conversation_id))
+
+    def sync(self, conversation_id: int, after_seq: int, ref: object) -> None:
+        self._put(_Sync(conversation_id, after_seq, ref))
+
+    def _put(self, item: object) -> None:
+        if self.closing:
+            return
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            log.warning("closing a connection whose client cannot keep up")
+            self.close_soon(Close.OVERLOADED, "too slow; reconnect and resume")
+
+    def close_soon(self, code: int, reason: str = "") -> None:
+        """Close after the frames already queued have gone out (at once if it is full)."""
+        if self.closing:
+            return
+        self.closing = True
+        try:
+            self._queue.put_nowait(("close", (code, reason)))
+        except asyncio.QueueFull:
+            self._closer = asyncio.get_running_loop().create_task(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.socket.close(code, reason)
+
+    # The writer.
+
+    def start(self) -> None:
+        self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+
+    async def stop(self) -> None:
+        """Stop the writer, letting a queued close (and what precedes it) go out first."""
+        writer = self._writer
+        if writer is not None and not writer.done():
+            if self.closing:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(writer), 2)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+        self.closing = True
+
+    async def _write_loop(self) -> None:
+        try:
+            while True:
+                item = await self._queue.get()
+                if isinstance(item, _Replay):
+                    await self._fill(item.conversation_id, upto=None)
+                elif isinstance(item, _Sync):
+                    try:
+                        await self._sync(item)
+                    except PortsideError as exc:
+                        await self._send(error_frame(exc, item.ref))
+                elif item[0] == "frame":
+                    await self._send(item[1])
+                elif item[0] == "event":
+                    await self._on_event(item[1])
+                elif item[0] == "close":
+                    await self._close(*item[1])
+                    return
+        except (Disconnected, OSError, RuntimeError):
+            return
+        except PortsideError as exc:  # the database went away mid-replay
+            log.warning("connection writer stopped: %s", exc.message)
+            await self._close(Close.RESTARTING, "try again")
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        await self.socket.send_text(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+
+    async def _on_event(self, message: dict[str, Any]) -> None:
+        wire = message["event"]
+        conversation_id, seq = wire["conversation_id"], wire["seq"]
+        seen = self.seen.get(conversation_id)
+        if seen is None and not self.is_widget:
+            # A conversation this console has not loaded: it starts following it here
+            # and fetches its history over HTTP when an agent opens it.
+            seen = seq - 1
+        if seen is not None and seq <= seen:
+            return
+        if seq > (seen or 0) + 1:
+            await self._fill(conversation_id, upto=seq - 1)
+            if seq <= self.seen.get(conversation_id, 0):
+                return
+        self.seen[conversation_id] = seq
+        if not (self.is_widget and message["internal"]):
+            await self._send(frame("event", event=wire))
+
+    async def _fill(self, conversation_id: int, *, upto: int | None) -> None:
+        """Deliver the logged events after the last seen, up to `upto` or the end."""
+        while True:
+            after = self.seen.get(conversation_id, 0)
+            if upto is not None and after >= upto:
+                return
+            page = await list_events(
+                self.svc, self.store_id, conversation_id, after_seq=after, limit=MAX_EVENTS_PAGE
+            )
+            for event in page.events:
+                if upto is not None and event.seq > upto:
+                    return
+                self.seen[conversation_id] = event.seq
+                if not (self.is_widget and event.internal):
+                    await self._send(frame("event", event=event.to_wire()))
+            if not page.more:
+                if upto is None:
+                    self.seen[conversation_id] = max(after, page.last_seq)
+                return
+
+    async def _sync(self, request: _Sync) -> None:
+        page = await list_events(
+            self.svc,
+            self.store_id,
+            request.conversation_id,
+            after_seq=request.after_seq,
+            limit=MAX_EVENTS_PAGE,
+            visitor_id=self.visitor_id,
+        )
+        for event in page.events:
+            await self._send(frame("event", event=event.to_wire()))
+        seen = self.seen.get(request.conversation_id, 0)
+        self.seen[request.conversation_id] = max(seen, page.last_seq)
+        await self._send(
+            frame(
+                "synced",
+                conversation_id=request.conversation_id,
+                last_seq=page.last_seq,
+                more=page.more,
+                **({"ref": request.ref} if request.ref is not None else {}),
+            )
+        )

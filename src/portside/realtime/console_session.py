@@ -1,0 +1,174 @@
+"""An agent's console connection: `/ws/console`, authenticated by the session cookie."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portside.errors import Forbidden, NotAuthenticated, NotFound, PortsideError, RateLimited
+from portside.realtime.connection import Connection, Socket
+from portside.realtime.hub import Hub, TooManyConnections
+from portside.realtime.protocol import (
+    Close,
+    MalformedFrame,
+    frame,
+    frame_bool,
+    optional_int,
+    required_int,
+)
+from portside.realtime.session import ack_frame, heartbeat, receive_hello, receive_loop, refuse
+from portside.services.auth import check_session
+from portside.services.context import Services
+from portside.services.conversations import do_send_agent_message
+from portside.services.identity import AgentIdentity
+from portside.storage import conversation_store
+
+MAX_RESUME = 1000
+
+
+class OriginNotAllowed(PortsideError):
+    code = "origin_not_allowed"
+    status = 403
+
+
+async def run_console(
+    socket: Socket,
+    svc: Services,
+    hub: Hub,
+    *,
+    cookie: str | None,
+    origin_ok: bool,
+    address: str,
+) -> None:
+    if not origin_ok:
+        await refuse(
+            socket, OriginNotAllowed("Open the console from Portside itself."), Close.ORIGIN
+        )
+        return
+    try:
+        agent = await check_session(svc, cookie)
+    except NotAuthenticated as exc:
+        await refuse(socket, exc, Close.NOT_AUTHENTICATED)
+        return
+    try:
+        hub.admit(address)
+    except TooManyConnections:
+        await refuse(socket, RateLimited("Too many connections from this address."), Close.TOO_MANY)
+        return
+    try:
+        await _serve(socket, svc, hub, agent, address)
+    finally:
+        hub.release(address)
+
+
+async def _serve(
+    socket: Socket, svc: Services, hub: Hub, agent: AgentIdentity, address: str
+) -> None:
+    hello = await receive_hello(socket, svc)
+    if hello is None:
+        return
+    conn = Connection(socket, svc, store_id=agent.store_id, address=address, agent_id=agent.id)
+    conn.start()
+    try:
+        try:
+            resume = await _resume_points(svc, agent, hello.get("resume"))
+        except MalformedFrame as exc:
+            conn.send_error(exc, hello.get("ref"))
+            resume = {}
+        limits = svc.settings.limits
+        conn.send(
+            frame(
+                "welcome",
+                agent=agent.to_dict(),
+                heartbeat_s=limits.heartbeat_s,
+                limits={
+                    "max_message_chars": limits.max_message_chars,
+                    "messages_per_10s": limits.messages_per_10s,
+                },
+            )
+        )
+        for conversation_id, last_seq in resume.items():
+            conn.seen[conversation_id] = last_seq
+            conn.replay(conversation_id)
+        hub.attach(conn)
+        handler = _ConsoleFrames(svc, conn, agent)
+        async with heartbeat(conn, limits.heartbeat_s):
+            await receive_loop(socket, conn, svc, handler.handle)
+    finally:
+        hub.detach(conn)
+        await conn.stop()
+
+
+async def _resume_points(svc: Services, agent: AgentIdentity, raw: object) -> dict[int, int]:
+    """The client's `{conversation_id: last_seq}`, kept to the store's conversations."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or len(raw) > MAX_RESUME:
+        raise MalformedFrame(f"resume must map at most {MAX_RESUME} conversation ids to seqs.")
+    points: dict[int, int] = {}
+    for key, value in raw.items():
+        if (
+            not str(key).isdigit()
+            or isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < 0
+        ):
+            raise MalformedFrame("resume maps conversation ids to non-negative seqs.")
+        points[int(key)] = value
+    async with svc.db.read() as conn:
+        owned = await conversation_store.filter_store_conversations(
+            conn, agent.store_id, list(points)
+        )
+    return {cid: min(seq, owned[cid]) for cid, seq in points.items() if cid in owned}
+
+
+class _ConsoleFrames:
+    def __init__(self, svc: Services, conn: Connection, agent: AgentIdentity) -> None:
+        self.svc = svc
+        self.conn = conn
+        self.agent = agent
+        self._visitor_of: dict[int, int] = {}
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind in ("message.send", "note.send"):
+            result = await do_send_agent_message(
+                self.svc,
+                self.agent,
+                conversation_id=required_int(message, "conversation_id"),
+                client_id=message.get("client_id"),
+                text=message.get("text"),
+                note=kind == "note.send",
+            )
+            self.conn.send(ack_frame(message.get("ref"), result.event, result.duplicate))
+        elif kind == "typing":
+            conversation_id = required_int(message, "conversation_id")
+            await self.svc.publish_signal(
+                self.agent.store_id,
+                {
+                    "kind": "typing",
+                    "conversation_id": conversation_id,
+                    "visitor_id": await self._visitor(conversation_id),
+                    "actor": {"type": "agent", "name": self.agent.name},
+                    "state": frame_bool(message, "state"),
+                },
+            )
+        elif kind == "sync":
+            self.conn.sync(
+                required_int(message, "conversation_id"),
+                optional_int(message, "after_seq") or 0,
+                message.get("ref"),
+            )
+        else:
+            raise Forbidden(f"The console cannot send {kind}.")
+
+    async def _visitor(self, conversation_id: int) -> int:
+        visitor_id = self._visitor_of.get(conversation_id)
+        if visitor_id is None:
+            async with self.svc.db.read() as conn:
+                row = await conversation_store.find_conversation(
+                    conn, self.agent.store_id, conversation_id
+                )
+            if row is None:
+                raise NotFound("This conversation does not exist.")
+            visitor_id = self._visitor_of[conversation_id] = row.visitor_id
+        return visitor_id

@@ -1,0 +1,116 @@
+"""Routes what the bus carries to the connections of this process.
+
+The hub subscribes to a store's topic while at least one of its clients is connected
+here. Consoles receive every event of their store; a widget receives the events of its
+own visitor's conversations (it filters out the internal ones itself, after noting their
+seq). Typing signals go to the other side of the conversation only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from portside.domain.ports import Subscription
+from portside.realtime.connection import Connection
+from portside.realtime.protocol import Close, frame
+from portside.services.context import Services, store_topic
+
+
+@dataclass
+class _Room:
+    subscription: Subscription
+    consoles: set[Connection] = field(default_factory=set)
+    visitors: dict[int, set[Connection]] = field(default_factory=lambda: defaultdict(set))
+
+    def __len__(self) -> int:
+        return len(self.consoles) + sum(len(c) for c in self.visitors.values())
+
+
+class TooManyConnections(Exception):
+    pass
+
+
+class Hub:
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        self._rooms: dict[int, _Room] = {}
+        self._per_address: Counter[str] = Counter()
+
+    @property
+    def connection_count(self) -> int:
+        return sum(len(room) for room in self._rooms.values())
+
+    def admit(self, address: str) -> None:
+        """Count a new connection from an address; raises TooManyConnections."""
+        if self._per_address[address] >= self.svc.settings.limits.connections_per_ip:
+            raise TooManyConnections(address)
+        self._per_address[address] += 1
+
+    def release(self, address: str) -> None:
+        self._per_address[address] -= 1
+        if self._per_address[address] <= 0:
+            del self._per_address[address]
+
+    def attach(self, conn: Connection) -> None:
+        room = self._rooms.get(conn.store_id)
+        if room is None:
+            store_id = conn.store_id
+
+            def route(_topic: str, message: dict[str, Any]) -> None:
+                self._route(store_id, message)
+
+            subscription = self.svc.bus.subscribe(store_topic(store_id), route)
+            room = self._rooms[conn.store_id] = _Room(subscription)
+        if conn.visitor_id is not None:
+            room.visitors[conn.visitor_id].add(conn)
+        else:
+            room.consoles.add(conn)
+
+    def detach(self, conn: Connection) -> None:
+        room = self._rooms.get(conn.store_id)
+        if room is None:
+            return
+        room.consoles.discard(conn)
+        if conn.visitor_id is not None:
+            tabs = room.visitors.get(conn.visitor_id)
+            if tabs is not None:
+                tabs.discard(conn)
+                if not tabs:
+                    del room.visitors[conn.visitor_id]
+        if not len(room):
+            room.subscription.close()
+            del self._rooms[conn.store_id]
+
+    def _route(self, store_id: int, message: dict[str, Any]) -> None:
+        room = self._rooms.get(store_id)
+        if room is None:
+            return
+        kind = message.get("kind")
+        visitor_tabs = room.visitors.get(message.get("visitor_id", -1), ())
+        if kind == "event":
+            for conn in (*room.consoles, *visitor_tabs):
+                conn.deliver(message)
+        elif kind == "typing":
+            typing = frame(
+                "typing",
+                conversation_id=message["conversation_id"],
+                actor=message["actor"],
+                state=message["state"],
+            )
+            targets = room.consoles if message["actor"]["type"] == "visitor" else visitor_tabs
+            for conn in targets:
+                conn.send(typing)
+
+    async def close_all(self, code: int = Close.RESTARTING) -> None:
+        """Tell every client to reconnect (the server is stopping)."""
+        connections = [
+            conn
+            for room in self._rooms.values()
+            for conn in (*room.consoles, *(c for tabs in room.visitors.values() for c in tabs))
+        ]
+        for conn in connections:
+            conn.close_soon(code, "server restarting")
+        await asyncio.sleep(0)

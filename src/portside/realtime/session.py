@@ -1,0 +1,136 @@
+"""What widget and console connections share: hello, heartbeats, the receive loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from portside.domain.ratelimit import SlidingWindowLimiter
+from portside.errors import PortsideError, RateLimited
+from portside.realtime.connection import Connection, Disconnected, Socket
+from portside.realtime.protocol import (
+    Close,
+    HelloRequired,
+    MalformedFrame,
+    UnsupportedVersion,
+    error_frame,
+    frame,
+    parse_frame,
+)
+from portside.services.context import Services
+
+MAX_MALFORMED = 20
+FRAMES_PER_10S = 200
+
+FrameHandler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def refuse(socket: Socket, error: PortsideError, code: int) -> None:
+    """Answer a connection that cannot go on with one error frame and a close code."""
+    with contextlib.suppress(Exception):
+        await socket.send_text(_dumps(error_frame(error)))
+        await socket.close(code, error.message[:120])
+
+
+async def receive_hello(socket: Socket, svc: Services) -> dict[str, Any] | None:
+    """The client's first frame, which must be `hello`; None if the socket was refused."""
+    try:
+        text = await asyncio.wait_for(socket.receive_text(), svc.settings.limits.hello_timeout_s)
+    except TimeoutError:
+        await refuse(socket, HelloRequired("No hello came in time."), Close.NOT_AUTHENTICATED)
+        return None
+    except Disconnected:
+        return None
+    try:
+        hello = parse_frame(text)
+    except UnsupportedVersion as exc:
+        await refuse(socket, exc, Close.PROTOCOL)
+        return None
+    except MalformedFrame as exc:
+        await refuse(socket, exc, Close.PROTOCOL)
+        return None
+    if hello["type"] != "hello":
+        await refuse(
+            socket, HelloRequired("The first frame must be hello."), Close.NOT_AUTHENTICATED
+        )
+        return None
+    return hello
+
+
+@contextlib.asynccontextmanager
+async def heartbeat(conn: Connection, interval: float) -> AsyncIterator[None]:
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            conn.send(frame("ping"))
+
+    task = asyncio.get_running_loop().create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def receive_loop(
+    socket: Socket, conn: Connection, svc: Services, handle: FrameHandler
+) -> None:
+    """Read frames until the client leaves, misbehaves, or goes silent."""
+    malformed = 0
+    # Every frame costs something; a client flooding them is slowed, not served.
+    flood = SlidingWindowLimiter(svc.clock, limit=FRAMES_PER_10S, window_s=10)
+    silence = 3 * svc.settings.limits.heartbeat_s
+    while not conn.closing:
+        try:
+            text = await asyncio.wait_for(socket.receive_text(), silence)
+        except TimeoutError:
+            conn.close_soon(Close.HEARTBEAT, "no frames")
+            return
+        except Disconnected:
+            return
+        ref = None
+        try:
+            retry = flood.hit("frames")
+            if retry:
+                raise RateLimited("Too many frames; slow down.", retry_after=retry)
+            message = parse_frame(text)
+            ref = message.get("ref")
+            if message["type"] == "ping":
+                conn.send(frame("pong"))
+            elif message["type"] == "hello":
+                raise MalformedFrame("hello was already sent on this connection.")
+            elif message["type"] != "pong":
+                await handle(message)
+        except UnsupportedVersion as exc:
+            conn.send_error(exc, ref)
+            conn.close_soon(Close.PROTOCOL, "unsupported version")
+            return
+        except MalformedFrame as exc:
+            malformed += 1
+            conn.send_error(exc, ref)
+            if malformed >= MAX_MALFORMED:
+                conn.close_soon(Close.PROTOCOL, "too many malformed frames")
+                return
+        except PortsideError as exc:
+            conn.send_error(exc, ref)
+
+
+def ack_frame(ref: object, event: Any, duplicate: bool) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "client_id": event.data.get("client_id"),
+        "conversation_id": event.conversation_id,
+        "seq": event.seq,
+        "event_id": event.id,
+        "duplicate": duplicate,
+    }
+    if ref is not None:
+        fields["ref"] = ref
+    return frame("ack", **fields)
+
+
+def _dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,180 @@
+"""A shopper's widget connection: `/ws/widget?store=KEY`."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+from portside.errors import Forbidden, NotFound, PortsideError, RateLimited
+from portside.realtime.connection import Connection, Socket
+from portside.realtime.hub import Hub, TooManyConnections
+from portside.realtime.protocol import (
+    Close,
+    MalformedFrame,
+    frame,
+    frame_bool,
+    optional_int,
+    required_int,
+)
+from portside.realtime.session import ack_frame, heartbeat, receive_hello, receive_loop, refuse
+from portside.services.context import Services
+from portside.services.conversations import do_send_visitor_message
+from portside.services.inbox import find_visitor_conversation
+from portside.services.visitors import clean_context, do_identify_visitor, do_update_context
+from portside.storage import store_store
+
+
+class UnknownStore(PortsideError):
+    code = "unknown_store"
+    status = 404
+
+
+class OriginNotAllowed(PortsideError):
+    code = "origin_not_allowed"
+    status = 403
+
+
+@dataclass(frozen=True)
+class WidgetRequest:
+    store_key: str
+    origin: str | None
+    address: str
+    user_agent: str | None
+
+
+async def run_widget(socket: Socket, svc: Services, hub: Hub, request: WidgetRequest) -> None:
+    async with svc.db.read() as conn:
+        store = await store_store.find_store_by_key(conn, request.store_key)
+    if store is None:
+        await refuse(socket, UnknownStore("No store has this widget key."), Close.UNKNOWN_STORE)
+        return
+    if request.origin not in store.allowed_origins:
+        await refuse(
+            socket,
+            OriginNotAllowed(f"The store does not allow chats from {request.origin}."),
+            Close.ORIGIN,
+        )
+        return
+    try:
+        hub.admit(request.address)
+    except TooManyConnections:
+        await refuse(socket, RateLimited("Too many connections from this address."), Close.TOO_MANY)
+        return
+    try:
+        await _serve(socket, svc, hub, request, store)
+    finally:
+        hub.release(request.address)
+
+
+async def _serve(
+    socket: Socket, svc: Services, hub: Hub, request: WidgetRequest, store: Any
+) -> None:
+    hello = await receive_hello(socket, svc)
+    if hello is None:
+        return
+    try:
+        visitor = await do_identify_visitor(
+            svc,
+            store_id=store.id,
+            token=hello.get("token"),
+            context=clean_context(hello.get("context")),
+            address=request.address,
+            user_agent=request.user_agent,
+        )
+    except RateLimited as exc:
+        await refuse(socket, exc, Close.TOO_MANY)
+        return
+    conn = Connection(
+        socket, svc, store_id=store.id, address=request.address, visitor_id=visitor.visitor_id
+    )
+    conn.start()
+    try:
+        if visitor.token_error is not None:
+            conn.send_error(visitor.token_error)
+        conversation = await find_visitor_conversation(svc, store.id, visitor.visitor_id)
+        limits = svc.settings.limits
+        conn.send(
+            frame(
+                "welcome",
+                visitor={"id": visitor.visitor_id, "token": visitor.token},
+                conversation=conversation,
+                store={"name": store.name, "default_language": store.default_language},
+                heartbeat_s=limits.heartbeat_s,
+                limits={
+                    "max_message_chars": limits.max_message_chars,
+                    "messages_per_10s": limits.messages_per_10s,
+                },
+            )
+        )
+        if conversation is not None:
+            resume_from = 0
+            with contextlib.suppress(MalformedFrame):
+                if optional_int(hello, "conversation_id") == conversation["id"]:
+                    resume_from = optional_int(hello, "last_seq") or 0
+            conn.seen[conversation["id"]] = min(resume_from, conversation["last_seq"])
+            conn.replay(conversation["id"])
+        hub.attach(conn)
+        handler = _WidgetFrames(svc, conn, store.id, visitor.visitor_id)
+        async with heartbeat(conn, limits.heartbeat_s):
+            await receive_loop(socket, conn, svc, handler.handle)
+    finally:
+        hub.detach(conn)
+        await conn.stop()
+
+
+class _WidgetFrames:
+    def __init__(self, svc: Services, conn: Connection, store_id: int, visitor_id: int) -> None:
+        self.svc = svc
+        self.conn = conn
+        self.store_id = store_id
+        self.visitor_id = visitor_id
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "message.send":
+            result = await do_send_visitor_message(
+                self.svc,
+                store_id=self.store_id,
+                visitor_id=self.visitor_id,
+                client_id=message.get("client_id"),
+                text=message.get("text"),
+                conversation_id=optional_int(message, "conversation_id"),
+            )
+            self.conn.send(ack_frame(message.get("ref"), result.event, result.duplicate))
+        elif kind == "typing":
+            await self._typing(message)
+        elif kind == "sync":
+            self.conn.sync(
+                required_int(message, "conversation_id"),
+                optional_int(message, "after_seq") or 0,
+                message.get("ref"),
+            )
+        elif kind == "context.update":
+            await do_update_context(
+                self.svc,
+                store_id=self.store_id,
+                visitor_id=self.visitor_id,
+                context=clean_context(message.get("context")),
+            )
+        else:
+            raise Forbidden(f"A widget cannot send {kind}.")
+
+    async def _typing(self, message: dict[str, Any]) -> None:
+        state = frame_bool(message, "state")
+        conversation = await find_visitor_conversation(self.svc, self.store_id, self.visitor_id)
+        wanted = optional_int(message, "conversation_id")
+        if conversation is None or (wanted is not None and wanted != conversation["id"]):
+            if wanted is None:
+                return  # typing before the first message: nobody to tell yet
+            raise NotFound("This conversation does not exist.")
+        await self.svc.publish_signal(
+            self.store_id,
+            {
+                "kind": "typing",
+                "conversation_id": conversation["id"],
+                "visitor_id": self.visitor_id,
+                "actor": {"type": "visitor", "name": None},
+                "state": state,
+            },
+        )

@@ -1,0 +1,307 @@
+"""Actions on conversations: the only code that writes events.
+
+Each `do_*` runs one database transaction that changes a conversation and appends its
+events, then publishes those events on the bus, only after the commit. Callers parse and
+authorise; these functions enforce the conversation rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from portside.domain.conversations import (
+    Actor,
+    ActorType,
+    Event,
+    EventType,
+    Status,
+    check_client_id,
+    check_transition,
+    clean_text,
+    status_after_agent_reply,
+    status_after_visitor_message,
+)
+from portside.errors import InvalidTransition, NotFound, RateLimited
+from portside.services.context import Services
+from portside.services.identity import AgentIdentity
+from portside.storage import conversation_store as store
+from portside.storage import store_store
+
+T = TypeVar("T")
+
+PREVIEW_CHARS = 200
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The stored message, and whether it had been stored before (a retried send)."""
+
+    event: Event
+    duplicate: bool
+
+
+async def do_send_visitor_message(
+    svc: Services,
+    *,
+    store_id: int,
+    visitor_id: int,
+    client_id: object,
+    text: object,
+    conversation_id: int | None = None,
+) -> SendResult:
+    """A shopper's message: into the given conversation, or their latest, or a new one."""
+    client_id = check_client_id(client_id)
+    cleaned = clean_text(text, svc.settings.limits.max_message_chars)
+    retry = svc.limiters.messages.hit(f"visitor:{visitor_id}")
+    if retry:
+        raise RateLimited(
+            f"Too many messages; wait {retry:.0f} s and send again.", retry_after=retry
+        )
+
+    async def attempt(conn: AsyncConnection) -> tuple[SendResult, list[Event]]:
+        now = svc.clock.now()
+        # Locking the visitor's row serialises one shopper's sends, so two first messages
+        # sent at once cannot open two conversations.
+        await store_store.update_visitor(conn, visitor_id, now=now)
+        visitor = await store_store.find_visitor(conn, store_id, visitor_id)
+        if visitor is None:
+            raise NotFound("This visitor does not exist.")
+        new_events: list[Event] = []
+        if conversation_id is not None:
+            row = await store.find_conversation(conn, store_id, conversation_id)
+            if row is None or row.visitor_id != visitor_id:
+                raise NotFound("This conversation does not exist.")
+        else:
+            row = await store.find_latest_conversation_for_visitor(conn, store_id, visitor_id)
+        if row is None:
+            created = await _create_conversation(svc, conn, store_id, visitor)
+            new_events.append(created)
+            row = await store.find_conversation(conn, store_id, created.conversation_id)
+            assert row is not None
+        previous = await store.find_event_by_client_id(conn, row.id, client_id)
+        if previous is not None:
+            return SendResult(store.event_from_row(previous, visitor_id), duplicate=True), []
+        actor = Actor(ActorType.VISITOR, visitor_id, visitor.name)
+        target = status_after_visitor_message(Status(row.status))
+        if target is not None:
+            new_events.append(await _change_status(svc, conn, row, actor, target, assignee=None))
+        message = await _append_message(
+            svc, conn, row, actor, EventType.MESSAGE_CREATED, cleaned, client_id
+        )
+        new_events.append(message)
+        return SendResult(message, duplicate=False), new_events
+
+    return await _write(svc, attempt)
+
+
+async def do_send_agent_message(
+    svc: Services,
+    agent: AgentIdentity,
+    *,
+    conversation_id: int,
+    client_id: object,
+    text: object,
+    note: bool = False,
+) -> SendResult:
+    """An agent's reply (which takes an unassigned conversation) or internal note."""
+    client_id = check_client_id(client_id)
+    cleaned = clean_text(text, svc.settings.limits.max_message_chars)
+    retry = svc.limiters.messages.hit(f"agent:{agent.id}")
+    if retry:
+        raise RateLimited(
+            f"Too many messages; wait {retry:.0f} s and send again.", retry_after=retry
+        )
+
+    async def attempt(conn: AsyncConnection) -> tuple[SendResult, list[Event]]:
+        row = await _get_conversation(conn, agent.store_id, conversation_id)
+        previous = await store.find_event_by_client_id(conn, row.id, client_id)
+        if previous is not None:
+            return SendResult(store.event_from_row(previous, row.visitor_id), True), []
+        actor = agent.actor
+        new_events: list[Event] = []
+        kind = EventType.NOTE_CREATED if note else EventType.MESSAGE_CREATED
+        target = None if note else status_after_agent_reply(Status(row.status))
+        if target is not None:
+            new_events.append(await _change_status(svc, conn, row, actor, target, agent.id))
+        message = await _append_message(svc, conn, row, actor, kind, cleaned, client_id)
+        new_events.append(message)
+        return SendResult(message, duplicate=False), new_events
+
+    return await _write(svc, attempt)
+
+
+ACTIONS = ("resolve", "reopen", "assign", "handoff", "handback")
+
+
+async def do_change_status(
+    svc: Services,
+    agent: AgentIdentity,
+    *,
+    conversation_id: int,
+    action: str,
+    assignee_id: int | None = None,
+) -> Event:
+    """Resolve, reopen, assign (or transfer, or put back in the queue), hand off or back."""
+
+    async def attempt(conn: AsyncConnection) -> tuple[Event, list[Event]]:
+        row = await _get_conversation(conn, agent.store_id, conversation_id)
+        current = Status(row.status)
+        assignee: int | None = row.assignee_id
+        if action == "resolve":
+            target = Status.RESOLVED
+        elif action == "reopen":
+            if current is not Status.RESOLVED:
+                raise InvalidTransition("Only a resolved conversation can be reopened.")
+            target, assignee = Status.ASSIGNED, agent.id
+        elif action == "handoff":
+            target, assignee = Status.QUEUED, None
+        elif action == "handback":
+            target, assignee = Status.BOT, None
+        elif action == "assign" and assignee_id is None:
+            target, assignee = Status.QUEUED, None
+        elif action == "assign":
+            target_agent = await store_store.find_agent(conn, assignee_id)  # type: ignore[arg-type]
+            if target_agent is None or target_agent.store_id != agent.store_id:
+                raise NotFound("This agent does not exist.")
+            if current is Status.ASSIGNED and row.assignee_id == assignee_id:
+                raise InvalidTransition(f"This conversation is already with {target_agent.name}.")
+            target, assignee = Status.ASSIGNED, assignee_id
+        else:
+            raise NotFound(f"Unknown action {action!r}.")
+        check_transition(current, target)
+        event = await _change_status(svc, conn, row, agent.actor, target, assignee)
+        return event, [event]
+
+    return await _write(svc, attempt)
+
+
+async def do_record_context(
+    svc: Services, conn: AsyncConnection, *, store_id: int, visitor_id: int, data: dict[str, Any]
+) -> Event | None:
+    """Note in the visitor's open conversation where the shopper is now (agents only)."""
+    row = await store.find_latest_conversation_for_visitor(conn, store_id, visitor_id)
+    if row is None or Status(row.status) is Status.RESOLVED:
+        return None
+    now = svc.clock.now()
+    seq = await store.take_next_seq(conn, row.id, now)
+    return await store.insert_event(
+        conn,
+        store_id=store_id,
+        conversation_id=row.id,
+        visitor_id=visitor_id,
+        seq=seq,
+        type=EventType.CONTEXT_UPDATED,
+        actor=Actor(ActorType.SYSTEM),
+        data=data,
+        now=now,
+    )
+
+
+async def _write(
+    svc: Services,
+    attempt: Callable[[AsyncConnection], Awaitable[tuple[T, list[Event]]]],
+) -> T:
+    """Run `attempt` in a transaction, publish its events after commit.
+
+    On PostgreSQL two writers can race past the duplicate check with the same client_id;
+    the unique index stops the second, and its retry finds the first's message.
+    """
+    for tries_left in (2, 1, 0):
+        try:
+            async with svc.db.write() as conn:
+                result, new_events = await attempt(conn)
+        except IntegrityError:
+            if tries_left == 0:
+                raise
+            continue
+        await svc.publish_events(new_events)
+        return result
+    raise AssertionError("unreachable")
+
+
+async def _get_conversation(conn: AsyncConnection, store_id: int, conversation_id: int) -> Any:
+    row = await store.find_conversation(conn, store_id, conversation_id)
+    if row is None:
+        raise NotFound("This conversation does not exist.")
+    return row
+
+
+async def _create_conversation(
+    svc: Services, conn: AsyncConnection, store_id: int, visitor: Any
+) -> Event:
+    now = svc.clock.now()
+    conversation_id = await store.insert_conversation(
+        conn, store_id=store_id, visitor_id=visitor.id, now=now, language=visitor.language
+    )
+    seq = await store.take_next_seq(conn, conversation_id, now)
+    return await store.insert_event(
+        conn,
+        store_id=store_id,
+        conversation_id=conversation_id,
+        visitor_id=visitor.id,
+        seq=seq,
+        type=EventType.CONVERSATION_CREATED,
+        actor=Actor(ActorType.VISITOR, visitor.id, visitor.name),
+        data={"status": Status.BOT.value},
+        now=now,
+    )
+
+
+async def _change_status(
+    svc: Services,
+    conn: AsyncConnection,
+    row: Any,
+    actor: Actor,
+    target: Status,
+    assignee: int | None,
+) -> Event:
+    now = svc.clock.now()
+    assignee_data = None
+    if assignee is not None:
+        person = await store_store.find_agent(conn, assignee)
+        assignee_data = {"id": assignee, "name": person.name if person else None}
+    seq = await store.take_next_seq(conn, row.id, now, status=target.value, assignee_id=assignee)
+    return await store.insert_event(
+        conn,
+        store_id=row.store_id,
+        conversation_id=row.id,
+        visitor_id=row.visitor_id,
+        seq=seq,
+        type=EventType.STATUS_CHANGED,
+        actor=actor,
+        data={"from": row.status, "to": target.value, "assignee": assignee_data},
+        now=now,
+    )
+
+
+async def _append_message(
+    svc: Services,
+    conn: AsyncConnection,
+    row: Any,
+    actor: Actor,
+    kind: EventType,
+    text: str,
+    client_id: str,
+) -> Event:
+    now = svc.clock.now()
+    changes: dict[str, Any] = {}
+    if kind is EventType.MESSAGE_CREATED:
+        changes = {"preview": text[:PREVIEW_CHARS], "last_message_at": now}
+    seq = await store.take_next_seq(conn, row.id, now, **changes)
+    return await store.insert_event(
+        conn,
+        store_id=row.store_id,
+        conversation_id=row.id,
+        visitor_id=row.visitor_id,
+        seq=seq,
+        type=kind,
+        actor=actor,
+        data={"text": text, "client_id": client_id},
+        now=now,
+        client_id=client_id,
+    )

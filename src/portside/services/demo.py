@@ -1,0 +1,59 @@
+"""The demo store, so a new install has something real to try."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portside.services.context import Services
+from portside.services.stores import check_origin, do_create_agent, do_create_store
+from portside.storage import store_store
+
+DEMO_STORE_KEY = "pk_demo_lotus_pine"
+DEMO_PASSWORD = "lotus-pine-demo"  # noqa: S105 (printed to the user on purpose)
+DEMO_AGENTS = (
+    ("mei@lotus-pine.example", "Mei Lin", "admin"),
+    ("carlos@lotus-pine.example", "Carlos Ruiz", "agent"),
+    ("aiko@lotus-pine.example", "Aiko Tanaka", "agent"),
+)
+
+
+async def do_seed_demo(svc: Services, *, origins: list[str]) -> dict[str, Any]:
+    """Create (or refresh) the demo store, its agents and its catalogue. Idempotent."""
+    from portside.commerce.catalog import load_demo_catalog  # only the demo needs it
+
+    async with svc.db.read() as conn:
+        store = await store_store.find_store_by_key(conn, DEMO_STORE_KEY)
+    if store is None:
+        created = await do_create_store(
+            svc,
+            name="Lotus & Pine",
+            allowed_origins=list(origins),
+            default_language="en",
+            timezone="Asia/Shanghai",
+            widget_key=DEMO_STORE_KEY,
+        )
+        store_id = int(created["id"])
+    else:
+        store_id = store.id
+        merged = sorted(set(store.allowed_origins) | {check_origin(o) for o in origins})
+        async with svc.db.write() as conn:
+            await store_store.update_store(conn, store_id, allowed_origins=merged)
+    agents = []
+    for email, name, role in DEMO_AGENTS:
+        async with svc.db.read() as conn:
+            exists = await store_store.find_agent_by_email(conn, email)
+        if exists is None:
+            await do_create_agent(
+                svc, store_id=store_id, email=email, name=name, password=DEMO_PASSWORD, role=role
+            )
+        agents.append({"email": email, "name": name, "role": role})
+    catalog = [product.to_dict() for product in load_demo_catalog()]
+    async with svc.db.write() as conn:
+        await store_store.upsert_products(conn, store_id, catalog)
+    return {
+        "store_id": store_id,
+        "widget_key": DEMO_STORE_KEY,
+        "agents": agents,
+        "password": DEMO_PASSWORD,
+        "products": len(catalog),
+    }

@@ -1,0 +1,99 @@
+"""Who is on the other end: signed visitor tokens and agents' console sessions."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from portside.config import Settings
+from portside.domain.conversations import Actor, ActorType
+from portside.errors import NotAuthenticated, TokenExpired, TokenInvalid
+
+VISITOR_SALT = "portside.visitor.v1"
+SESSION_SALT = "portside.session.v1"
+
+
+@dataclass(frozen=True)
+class AgentIdentity:
+    """An authenticated agent, as known for the life of one request or connection."""
+
+    id: int
+    store_id: int
+    name: str
+    email: str
+    role: str
+    csrf_token: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(ActorType.AGENT, self.id, self.name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "store_id": self.store_id,
+            "name": self.name,
+            "email": self.email,
+            "role": self.role,
+        }
+
+
+def issue_visitor_token(settings: Settings, store_id: int, visitor_id: int) -> str:
+    return _serializer(settings, VISITOR_SALT).dumps({"s": store_id, "v": visitor_id})
+
+
+def read_visitor_token(settings: Settings, token: str, store_id: int) -> int:
+    """The visitor id a token names, for this store; raises TokenInvalid or TokenExpired."""
+    max_age = settings.visitor_token_days * 86400
+    try:
+        payload = _serializer(settings, VISITOR_SALT).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise TokenExpired("This visitor token has expired; a new one was issued.") from None
+    except BadSignature:
+        raise TokenInvalid("This visitor token is not valid; a new one was issued.") from None
+    if not isinstance(payload, dict) or payload.get("s") != store_id:
+        raise TokenInvalid("This visitor token belongs to another store; a new one was issued.")
+    visitor_id = payload.get("v")
+    if not isinstance(visitor_id, int):
+        raise TokenInvalid("This visitor token is not valid; a new one was issued.")
+    return visitor_id
+
+
+@dataclass(frozen=True)
+class SessionClaims:
+    agent_id: int
+    session_version: int
+    csrf_token: str
+
+
+def issue_session(settings: Settings, agent_id: int, session_version: int) -> tuple[str, str]:
+    """A signed session cookie value and the CSRF token bound to it."""
+    csrf = secrets.token_urlsafe(24)
+    value = _serializer(settings, SESSION_SALT).dumps(
+        {"a": agent_id, "n": session_version, "c": csrf}
+    )
+    return value, csrf
+
+
+def read_session(settings: Settings, value: str) -> SessionClaims:
+    try:
+        payload = _serializer(settings, SESSION_SALT).loads(
+            value, max_age=settings.session_hours * 3600
+        )
+    except SignatureExpired:
+        raise NotAuthenticated("Your session has expired; log in again.") from None
+    except BadSignature:
+        raise NotAuthenticated("Log in to continue.") from None
+    try:
+        return SessionClaims(int(payload["a"]), int(payload["n"]), str(payload["c"]))
+    except (KeyError, TypeError, ValueError):
+        raise NotAuthenticated("Log in to continue.") from None
+
+
+def _serializer(settings: Settings, salt: str) -> URLSafeTimedSerializer:
+    if not settings.secret_key:
+        raise RuntimeError("Settings.secret_key is empty; call Settings.with_secret() first")
+    return URLSafeTimedSerializer(settings.secret_key, salt=salt)

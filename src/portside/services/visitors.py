@@ -1,0 +1,155 @@
+"""Shoppers: recognising them across page loads and recording where they are."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from portside.errors import PortsideError, RateLimited, TokenExpired, TokenInvalid
+from portside.services.context import Services
+from portside.services.conversations import do_record_context
+from portside.services.geo import country_for, valid_timezone
+from portside.services.identity import issue_visitor_token, read_visitor_token
+from portside.storage import store_store
+
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$")
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,199}$")
+
+# Visitor columns a page view may change, and which of them an agent wants to hear about.
+_CONTEXT_FIELDS = ("page_url", "page_title", "product", "referrer", "language", "timezone")
+_WORTH_AN_EVENT = ("page_url", "page_title", "product")
+
+
+@dataclass(frozen=True)
+class VisitorSession:
+    visitor_id: int
+    token: str
+    name: str | None
+    # Set when the shopper's token was refused and a new identity was issued instead.
+    token_error: PortsideError | None
+
+
+def clean_context(raw: object) -> dict[str, Any]:
+    """What a widget says about the page, trimmed to what is well formed; never raises."""
+    if not isinstance(raw, dict):
+        return {}
+    out: dict[str, Any] = {}
+    url = _text(raw.get("url"), 2000)
+    if url and url.startswith(("https://", "http://")):
+        out["page_url"] = url
+    title = _text(raw.get("title"), 500)
+    if title:
+        out["page_title"] = title
+    product = raw.get("product")
+    if isinstance(product, str) and _SLUG.match(product):
+        out["product"] = product
+    referrer = _text(raw.get("referrer"), 2000)
+    if referrer and referrer.startswith(("https://", "http://")):
+        out["referrer"] = referrer
+    language = raw.get("language")
+    if isinstance(language, str) and _LANGUAGE.match(language):
+        out["language"] = language
+    timezone = valid_timezone(raw.get("timezone"))
+    if timezone:
+        out["timezone"] = timezone
+    return out
+
+
+async def do_identify_visitor(
+    svc: Services,
+    *,
+    store_id: int,
+    token: object,
+    context: dict[str, Any],
+    address: str,
+    user_agent: str | None,
+) -> VisitorSession:
+    """The shopper a token names, or a new one; records the page they are on."""
+    visitor_id: int | None = None
+    token_error: PortsideError | None = None
+    if isinstance(token, str) and token:
+        try:
+            visitor_id = read_visitor_token(svc.settings, token, store_id)
+        except (TokenInvalid, TokenExpired) as exc:
+            token_error = exc
+    async with svc.db.write() as conn:
+        row = None
+        if visitor_id is not None:
+            row = await store_store.find_visitor(conn, store_id, visitor_id)
+            if row is None:
+                token_error = TokenInvalid("This visitor no longer exists; a new one was issued.")
+        if row is None:
+            retry = svc.limiters.new_visitors.hit(f"ip:{address}")
+            if retry:
+                raise RateLimited(
+                    f"Too many new chats from this address; wait {retry:.0f} s.",
+                    retry_after=retry,
+                )
+            now = svc.clock.now()
+            visitor_id = await store_store.insert_visitor(
+                conn,
+                store_id=store_id,
+                created_at=now,
+                last_seen_at=now,
+                user_agent=(user_agent or "")[:500] or None,
+            )
+            row = await store_store.find_visitor(conn, store_id, visitor_id)
+            assert row is not None
+        event = await _apply_context(svc, conn, store_id, row, context)
+    if event is not None:
+        await svc.publish_events([event])
+    return VisitorSession(
+        visitor_id=row.id,
+        token=issue_visitor_token(svc.settings, store_id, row.id),
+        name=row.name,
+        token_error=token_error,
+    )
+
+
+async def do_update_context(
+    svc: Services, *, store_id: int, visitor_id: int, context: dict[str, Any]
+) -> None:
+    """A single-page store changed page: remember it, and tell the agents."""
+    async with svc.db.write() as conn:
+        row = await store_store.find_visitor(conn, store_id, visitor_id)
+        if row is None:
+            return
+        event = await _apply_context(svc, conn, store_id, row, context)
+    if event is not None:
+        await svc.publish_events([event])
+
+
+async def _apply_context(
+    svc: Services, conn: AsyncConnection, store_id: int, row: Any, context: dict[str, Any]
+) -> Any:
+    changes = {k: v for k, v in context.items() if getattr(row, k) != v}
+    timezone = context.get("timezone", row.timezone)
+    language = context.get("language", row.language)
+    country = country_for(timezone, language)
+    if country and country != row.country:
+        changes["country"] = country
+    await store_store.update_visitor(conn, row.id, now=svc.clock.now(), **changes)
+    if not any(k in changes for k in _WORTH_AN_EVENT):
+        return None
+    data = {
+        "url": context.get("page_url", row.page_url),
+        "title": context.get("page_title", row.page_title),
+        "product": context.get("product", row.product),
+        "language": language,
+        "timezone": timezone,
+        "country": country or row.country,
+    }
+    return await do_record_context(svc, conn, store_id=store_id, visitor_id=row.id, data=data)
+
+
+def _text(value: object, limit: int) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value[:limit] if value else None
+
+
+__all__ = ["VisitorSession", "clean_context", "do_identify_visitor", "do_update_context"]

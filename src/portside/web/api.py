@@ -1,0 +1,188 @@
+"""The REST API for the console and integrations (docs/api.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from portside.errors import NotFound
+from portside.services import inbox
+from portside.services.conversations import do_change_status, do_send_agent_message
+from portside.services.stores import do_update_store, store_to_dict
+from portside.storage import store_store
+from portside.web.deps import AgentDep, ServicesDep
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MessageBody(_Body):
+    client_id: str = Field(max_length=200)
+    text: str = Field(max_length=100_000)
+
+
+class AssignBody(_Body):
+    agent_id: int | None
+
+
+class StorePatch(_Body):
+    name: str | None = None
+    allowed_origins: list[str] | None = None
+    default_language: str | None = None
+    timezone: str | None = None
+
+
+@router.get("/store")
+async def get_store(agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
+    async with svc.db.read() as conn:
+        row = await store_store.find_store(conn, agent.store_id)
+    if row is None:
+        raise NotFound("This store does not exist.")
+    return store_to_dict(row)
+
+
+@router.patch("/store")
+async def patch_store(body: StorePatch, agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
+    return await do_update_store(svc, agent, body.model_dump(exclude_unset=True))
+
+
+@router.get("/agents")
+async def list_agents(agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
+    async with svc.db.read() as conn:
+        rows = await store_store.list_agents(conn, agent.store_id)
+    return {
+        "agents": [{"id": r.id, "name": r.name, "email": r.email, "role": r.role} for r in rows]
+    }
+
+
+@router.get("/conversations")
+async def list_conversations(
+    agent: AgentDep,
+    svc: ServicesDep,
+    filter: str = "all",
+    limit: int = Query(50, ge=1, le=inbox.MAX_INBOX_PAGE),
+    before: int | None = Query(None, ge=1),
+) -> dict[str, Any]:
+    rows, next_before = await inbox.list_inbox(
+        svc, agent, filter=filter, limit=limit, before=before
+    )
+    return {"conversations": rows, "next_before": next_before}
+
+
+@router.get("/conversations/{conversation_id}")
+async def get_conversation(
+    conversation_id: int, agent: AgentDep, svc: ServicesDep
+) -> dict[str, Any]:
+    return await inbox.get_conversation(svc, agent.store_id, conversation_id)
+
+
+@router.get("/conversations/{conversation_id}/events")
+async def list_events(
+    conversation_id: int,
+    agent: AgentDep,
+    svc: ServicesDep,
+    after_seq: int = Query(0, ge=0),
+    limit: int = Query(200, ge=1, le=inbox.MAX_EVENTS_PAGE),
+) -> dict[str, Any]:
+    page = await inbox.list_events(
+        svc, agent.store_id, conversation_id, after_seq=after_seq, limit=limit
+    )
+    return {
+        "events": [e.to_wire() for e in page.events],
+        "last_seq": page.last_seq,
+        "more": page.more,
+    }
+
+
+async def _send(
+    conversation_id: int, body: MessageBody, agent: Any, svc: Any, response: Response, note: bool
+) -> dict[str, Any]:
+    result = await do_send_agent_message(
+        svc,
+        agent,
+        conversation_id=conversation_id,
+        client_id=body.client_id,
+        text=body.text,
+        note=note,
+    )
+    response.status_code = 200 if result.duplicate else 201
+    return {"event": result.event.to_wire(), "duplicate": result.duplicate}
+
+
+@router.post("/conversations/{conversation_id}/messages", status_code=201)
+async def post_message(
+    conversation_id: int,
+    body: MessageBody,
+    agent: AgentDep,
+    svc: ServicesDep,
+    response: Response,
+) -> dict[str, Any]:
+    return await _send(conversation_id, body, agent, svc, response, note=False)
+
+
+@router.post("/conversations/{conversation_id}/notes", status_code=201)
+async def post_note(
+    conversation_id: int,
+    body: MessageBody,
+    agent: AgentDep,
+    svc: ServicesDep,
+    response: Response,
+) -> dict[str, Any]:
+    return await _send(conversation_id, body, agent, svc, response, note=True)
+
+
+async def _act(
+    svc: Any, agent: Any, conversation_id: int, action: str, assignee_id: int | None = None
+) -> dict[str, Any]:
+    event = await do_change_status(
+        svc, agent, conversation_id=conversation_id, action=action, assignee_id=assignee_id
+    )
+    conversation = await inbox.get_conversation(svc, agent.store_id, conversation_id)
+    return {"event": event.to_wire(), "conversation": conversation}
+
+
+@router.post("/conversations/{conversation_id}/resolve")
+async def resolve(conversation_id: int, agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
+    return await _act(svc, agent, conversation_id, "resolve")
+
+
+@router.post("/conversations/{conversation_id}/reopen")
+async def reopen(conversation_id: int, agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
+    return await _act(svc, agent, conversation_id, "reopen")
+
+
+@router.post("/conversations/{conversation_id}/handoff")
+async def handoff(conversation_id: int, agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
+    return await _act(svc, agent, conversation_id, "handoff")
+
+
+@router.post("/conversations/{conversation_id}/handback")
+async def handback(conversation_id: int, agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
+    return await _act(svc, agent, conversation_id, "handback")
+
+
+@router.post("/conversations/{conversation_id}/assign")
+async def assign(
+    conversation_id: int, body: AssignBody, agent: AgentDep, svc: ServicesDep
+) -> dict[str, Any]:
+    return await _act(svc, agent, conversation_id, "assign", body.agent_id)
+
+
+@router.get("/products")
+async def list_products(agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
+    async with svc.db.read() as conn:
+        return {"products": await store_store.list_products(conn, agent.store_id)}
+
+
+@router.get("/products/{slug}")
+async def get_product(slug: str, agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
+    async with svc.db.read() as conn:
+        product = await store_store.find_product(conn, agent.store_id, slug)
+    if product is None:
+        raise NotFound(f"There is no product {slug!r}.")
+    return product

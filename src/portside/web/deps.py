@@ -1,0 +1,36 @@
+"""Request dependencies: the services, the logged-in agent, the CSRF check."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from portside.services.auth import check_csrf, check_session
+from portside.services.context import Services
+from portside.services.identity import AgentIdentity
+
+SESSION_COOKIE = "portside_session"
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def current_agent(request: Request) -> AgentIdentity:
+    """The agent whose session cookie came with the request; changes also need CSRF."""
+    agent = await check_session(get_services(request), request.cookies.get(SESSION_COOKIE))
+    if request.method not in _SAFE_METHODS:
+        check_csrf(agent, request.headers.get(CSRF_HEADER))
+    return agent
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+AgentDep = Annotated[AgentIdentity, Depends(current_agent)]

@@ -1,0 +1,106 @@
+"""Pages: the demo store, the console's shell, the widget script, health checks."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from portside.errors import NotFound
+from portside.services.demo import DEMO_STORE_KEY
+from portside.storage import store_store
+from portside.web.deps import ServicesDep
+
+router = APIRouter(include_in_schema=False)
+
+WEB = files("portside.web")
+STATIC_DIR = str(WEB / "static")
+templates = Jinja2Templates(directory=str(WEB / "templates"))
+
+
+@router.get("/")
+async def root() -> RedirectResponse:
+    return RedirectResponse("/demo/")
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(svc: ServicesDep) -> JSONResponse:
+    if await svc.db.ping():
+        return JSONResponse({"status": "ready"})
+    return JSONResponse(
+        {"error": {"code": "unavailable", "message": "The database is unreachable."}},
+        status_code=503,
+    )
+
+
+@router.get("/widget.js")
+async def widget_js() -> FileResponse:
+    return FileResponse(
+        f"{STATIC_DIR}/widget.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@router.get("/console")
+async def console_redirect() -> RedirectResponse:
+    return RedirectResponse("/console/")
+
+
+@router.get("/console/")
+async def console() -> FileResponse:
+    return FileResponse(
+        f"{STATIC_DIR}/console/index.html",
+        media_type="text/html",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+async def _demo(request: Request, svc: Any, page: str, **context: Any) -> Response:
+    async with svc.db.read() as conn:
+        store = await store_store.find_store_by_key(conn, DEMO_STORE_KEY)
+        if store is None:
+            return HTMLResponse(
+                "<!doctype html><title>No demo store</title><h1>No demo store yet</h1>"
+                "<p>Run <code>portside demo</code> (or <code>make run</code>) to create it.</p>",
+                status_code=404,
+            )
+        products = await store_store.list_products(conn, store.id)
+    return templates.TemplateResponse(
+        request,
+        f"demo/{page}.html",
+        {"store": store, "products": products, "widget_src": "/widget.js", "page": page, **context},
+    )
+
+
+@router.get("/demo")
+async def demo_redirect() -> RedirectResponse:
+    return RedirectResponse("/demo/")
+
+
+@router.get("/demo/")
+async def demo_index(request: Request, svc: ServicesDep) -> Response:
+    return await _demo(request, svc, "index", product=None)
+
+
+@router.get("/demo/products/{slug}")
+async def demo_product(slug: str, request: Request, svc: ServicesDep) -> Response:
+    async with svc.db.read() as conn:
+        store = await store_store.find_store_by_key(conn, DEMO_STORE_KEY)
+        product = await store_store.find_product(conn, store.id, slug) if store else None
+    if store is not None and product is None:
+        raise NotFound(f"There is no product {slug!r}.")
+    return await _demo(request, svc, "product", product=product)
+
+
+@router.get("/demo/cart")
+async def demo_cart(request: Request, svc: ServicesDep) -> Response:
+    return await _demo(request, svc, "cart", product=None)

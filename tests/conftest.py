@@ -1,0 +1,49 @@
+"""Shared fixtures: a live server per database backend, and its services for set-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from portside.services.context import Services
+from tests.support.factories import StoreFixture, make_store, services_for
+from tests.support.server import POSTGRES_URL, LiveServer, reset_postgres
+
+BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+
+
+def _start(tmp_path_factory: pytest.TempPathFactory, backend: str, **env: str) -> LiveServer:
+    data_dir = tmp_path_factory.mktemp(f"server-{backend}")
+    if backend == "postgres":
+        reset_postgres(POSTGRES_URL)
+        url = POSTGRES_URL
+    else:
+        url = f"sqlite:///{data_dir / 'portside.db'}"
+    server = LiveServer(data_dir=data_dir, database_url=url, env=env)
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server with the default limits, shared by the tests of one backend."""
+    live = _start(tmp_path_factory, request.param)
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+async def svc(server: LiveServer) -> AsyncIterator[Services]:
+    async with services_for(server.database_url, server.data_dir) as services:
+        yield services
+
+
+@pytest.fixture
+async def store(svc: Services, server: LiveServer) -> StoreFixture:
+    return await make_store(svc, origin=server.origin)
+
+
+def pytest_report_header() -> list[str]:
+    return [f"portside backends: {', '.join(BACKENDS)}; redis: {bool(os.environ.get('PORTSIDE_TEST_REDIS_URL'))}"]

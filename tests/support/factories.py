@@ -1,0 +1,67 @@
+"""Stores and agents made through the same services the CLI and API use."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from portside.bus.memory import MemoryEventBus
+from portside.clock import SystemClock
+from portside.config import Settings
+from portside.services.context import Services
+from portside.services.stores import do_create_agent, do_create_store
+from portside.storage.database import Database
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+
+
+@contextlib.asynccontextmanager
+async def services_for(database_url: str, data_dir: Any) -> AsyncIterator[Services]:
+    settings = Settings.from_env(
+        {"PORTSIDE_DATABASE_URL": database_url, "PORTSIDE_DATA_DIR": str(data_dir)}
+    ).with_secret()
+    db = Database(settings.effective_database_url)
+    try:
+        yield Services(settings=settings, db=db, bus=MemoryEventBus(), clock=SystemClock())
+    finally:
+        await db.close()
+
+
+@dataclass
+class StoreFixture:
+    id: int
+    widget_key: str
+    name: str
+    origin: str
+    agents: list[dict[str, Any]]
+
+
+async def make_store(
+    svc: Services, *, origin: str, agents: int = 2, name: str | None = None
+) -> StoreFixture:
+    n = next(_counter)
+    store = await do_create_store(
+        svc,
+        name=name or f"Store {n}",
+        allowed_origins=[origin],
+        default_language="en",
+        timezone="Asia/Shanghai",
+    )
+    people = []
+    for i in range(agents):
+        email = f"agent{i}-{secrets.token_hex(4)}@store{store['id']}.example"
+        agent = await do_create_agent(
+            svc,
+            store_id=store["id"],
+            email=email,
+            name=f"Agent {i} of {store['id']}",
+            password=PASSWORD,
+            role="admin" if i == 0 else "agent",
+        )
+        people.append({**agent, "password": PASSWORD})
+    return StoreFixture(store["id"], store["widget_key"], store["name"], origin, people)
