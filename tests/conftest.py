@@ -27,9 +27,12 @@ def _start(tmp_path_factory: pytest.TempPathFactory, backend: str, **env: str) -
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     """A server with the default limits, shared by the tests of one backend."""
-    live = _start(tmp_path_factory, request.param)
+    # Every test logs in from 127.0.0.1; the login limit has its own test.
+    live = _start(tmp_path_factory, request.param, PORTSIDE_LOGINS_PER_MINUTE="1000")
     yield live
     live.stop()
 
@@ -46,4 +49,5 @@ async def store(svc: Services, server: LiveServer) -> StoreFixture:
 
 
 def pytest_report_header() -> list[str]:
-    return [f"portside backends: {', '.join(BACKENDS)}; redis: {bool(os.environ.get('PORTSIDE_TEST_REDIS_URL'))}"]
+    redis = bool(os.environ.get("PORTSIDE_TEST_REDIS_URL"))
+    return [f"portside backends: {', '.join(BACKENDS)}; redis: {redis}"]

@@ -22,9 +22,12 @@ async def test_shopper_message_reaches_console_and_reply_comes_back(
 ) -> None:
     agent = store.agents[0]
     http = await login(server.base_url, agent["email"], agent["password"])
-    async with console(server.ws_url, http) as desk, widget(
-        server.ws_url, store.widget_key, store.origin, hello={"context": CONTEXT}
-    ) as shopper:
+    async with (
+        console(server.ws_url, http) as desk,
+        widget(
+            server.ws_url, store.widget_key, store.origin, hello={"context": CONTEXT}
+        ) as shopper,
+    ):
         welcome = await desk.expect("welcome")
         assert welcome["agent"]["store_id"] == store.id
         hi = await shopper.expect("welcome")
@@ -32,7 +35,9 @@ async def test_shopper_message_reaches_console_and_reply_comes_back(
         assert hi["store"]["name"] == store.name
 
         cid = client_id()
-        await shopper.send(type="message.send", client_id=cid, text="  Can I machine-wash this?  ", ref=1)
+        await shopper.send(
+            type="message.send", client_id=cid, text="  Can I machine-wash this?  ", ref=1
+        )
         ack = await shopper.expect("ack")
         assert ack["ref"] == 1 and ack["client_id"] == cid and ack["duplicate"] is False
         conversation_id = ack["conversation_id"]
@@ -47,8 +52,11 @@ async def test_shopper_message_reaches_console_and_reply_comes_back(
         assert [e["seq"] for e in shopper_events] == [1, 2]
 
         await desk.send(
-            type="message.send", conversation_id=conversation_id, client_id=client_id(),
-            text="Yes, 40 °C on a gentle cycle.", ref="r",
+            type="message.send",
+            conversation_id=conversation_id,
+            client_id=client_id(),
+            text="Yes, 40 °C on a gentle cycle.",
+            ref="r",
         )
         await desk.expect("ack", where=lambda f: f.get("ref") == "r")
         taken, reply = await shopper.events(2)
@@ -95,8 +103,11 @@ async def test_internal_note_never_reaches_the_shopper(
     assert seqs == sorted(seqs) and 3 not in seqs
     transcript = (await http.get(f"/api/v1/conversations/{conversation_id}/events")).json()
     assert [e["type"] for e in transcript["events"]] == [
-        "conversation.created", "message.created", "note.created",
-        "conversation.status_changed", "message.created",
+        "conversation.created",
+        "message.created",
+        "note.created",
+        "conversation.status_changed",
+        "message.created",
     ]
     await http.aclose()
 
@@ -127,7 +138,9 @@ async def test_reconnecting_shopper_gets_missed_events_once_in_order(
     events = [f["event"] for f in frames if f["type"] == "event"]
     assert [e["seq"] for e in events] == list(range(last_seq + 1, last_seq + 5))
     assert [e["data"].get("text") for e in events if e["type"] == "message.created"] == [
-        "Update 0", "Update 1", "Update 2",
+        "Update 0",
+        "Update 1",
+        "Update 2",
     ]
     await http.aclose()
 
@@ -151,9 +164,10 @@ async def test_same_visitor_token_finds_the_same_conversation(
 
 async def test_retried_send_is_stored_once(server: LiveServer, store: StoreFixture) -> None:
     http = await login(server.base_url, store.agents[0]["email"], store.agents[0]["password"])
-    async with console(server.ws_url, http) as desk, widget(
-        server.ws_url, store.widget_key, store.origin
-    ) as shopper:
+    async with (
+        console(server.ws_url, http) as desk,
+        widget(server.ws_url, store.widget_key, store.origin) as shopper,
+    ):
         await desk.expect("welcome")
         await shopper.expect("welcome")
         cid = client_id()
@@ -164,7 +178,9 @@ async def test_retried_send_is_stored_once(server: LiveServer, store: StoreFixtu
         assert again["duplicate"] is True
         assert (again["seq"], again["event_id"]) == (first["seq"], first["event_id"])
         frames = await desk.quiet(1.0)
-    messages = [f for f in frames if f["type"] == "event" and f["event"]["type"] == "message.created"]
+    messages = [
+        f for f in frames if f["type"] == "event" and f["event"]["type"] == "message.created"
+    ]
     assert len(messages) == 1
     await http.aclose()
 

@@ -41,8 +41,9 @@ async def do_login(
     if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
         raise InvalidCredentials("Enter your email and password.")
     email = email.strip().lower()
-    for key in (f"login-ip:{address}", f"login-email:{email}"):
-        retry = svc.limiters.logins.hit(key)
+    limits = ((svc.limiters.logins_by_address, address), (svc.limiters.logins, email))
+    for limiter, key in limits:
+        retry = limiter.hit(key)
         if retry:
             raise RateLimited(
                 f"Too many login attempts; try again in {retry:.0f} s.", retry_after=retry

@@ -22,6 +22,7 @@ class Limiters:
     messages: SlidingWindowLimiter
     new_visitors: SlidingWindowLimiter
     logins: SlidingWindowLimiter
+    logins_by_address: SlidingWindowLimiter
 
 
 @dataclass
@@ -40,6 +41,10 @@ class Services:
                 self.clock, limit=limits.new_visitors_per_minute_per_ip, window_s=60
             ),
             logins=SlidingWindowLimiter(self.clock, limit=limits.logins_per_minute, window_s=60),
+            # An office of agents behind one address must still be able to log in.
+            logins_by_address=SlidingWindowLimiter(
+                self.clock, limit=limits.logins_per_minute * 10, window_s=60
+            ),
         )
 
     async def publish_events(self, events: list[Event]) -> None:
