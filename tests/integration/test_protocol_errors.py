@@ -148,6 +148,8 @@ async def test_too_many_connections_from_one_address(
 ) -> None:
     url = f"{tight_server.ws_url}/ws/widget?store={tight_store.widget_key}"
     sockets = [await connect(url, origin=tight_store.origin) for _ in range(4)]  # type: ignore[arg-type]
+    for ws in sockets:  # a hello keeps each one open well past the fifth's attempt
+        await ws.send('{"v": 1, "type": "hello"}')
     try:
         async with widget(tight_server.ws_url, tight_store.widget_key, tight_store.origin) as fifth:
             assert await fifth.closed_with() == 4429
