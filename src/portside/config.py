@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ class SettingsError(ValueError):
 class Limits:
     max_message_chars: int = 4000
     messages_per_10s: int = 20
+    agent_messages_per_10s: int = 200
     connections_per_ip: int = 100
     new_visitors_per_minute_per_ip: int = 60
     logins_per_minute: int = 10
@@ -38,7 +40,7 @@ class Settings:
 
     @property
     def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'portside.db'}"
+        return self.database_url or f"sqlite:///{self.data_dir / 'portside.db'}"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -83,8 +85,9 @@ def _number(env: Mapping[str, str], name: str, default: int | float) -> int | fl
         value = type(default)(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive, got {raw!r}")
+    # float() accepts "nan" and "inf", which no limit or interval can use.
+    if not math.isfinite(value) or value <= 0:
+        raise SettingsError(f"{name} must be a positive number, got {raw!r}")
     return value
 
 
@@ -94,9 +97,9 @@ def _database_url(url: str) -> str:
         return ""
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
-    if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
-    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+    if url.startswith("sqlite+aiosqlite:///"):
+        return "sqlite:///" + url[len("sqlite+aiosqlite:///") :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite:///")):
         return url
     raise SettingsError(
         "PORTSIDE_DATABASE_URL must start with postgresql:// or sqlite:///, "

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from portside.errors import Forbidden, NotAuthenticated, NotFound, PortsideError, RateLimited
+from portside.errors import Forbidden, NotAuthenticated, PortsideError, RateLimited
 from portside.realtime.connection import Connection, Socket
 from portside.realtime.hub import Hub, TooManyConnections
 from portside.realtime.protocol import (
@@ -16,13 +17,14 @@ from portside.realtime.protocol import (
     required_int,
 )
 from portside.realtime.session import ack_frame, heartbeat, receive_hello, receive_loop, refuse
+from portside.services import inbox
 from portside.services.auth import check_session
 from portside.services.context import Services
 from portside.services.conversations import do_send_agent_message
 from portside.services.identity import AgentIdentity
-from portside.storage import conversation_store
 
 MAX_RESUME = 1000
+MAX_SENDS_IN_FLIGHT = 256
 
 
 class OriginNotAllowed(PortsideError):
@@ -92,7 +94,8 @@ async def _serve(
         hub.attach(conn)
         handler = _ConsoleFrames(svc, conn, agent)
         async with heartbeat(conn, limits.heartbeat_s):
-            await receive_loop(socket, conn, svc, handler.handle)
+            await receive_loop(socket, conn, svc, handler.handle, frames_per_10s=None)
+            await handler.drain()
     finally:
         hub.detach(conn)
         await conn.stop()
@@ -114,10 +117,7 @@ async def _resume_points(svc: Services, agent: AgentIdentity, raw: object) -> di
         ):
             raise MalformedFrame("resume maps conversation ids to non-negative seqs.")
         points[int(key)] = value
-    async with svc.db.read() as conn:
-        owned = await conversation_store.filter_store_conversations(
-            conn, agent.store_id, list(points)
-        )
+    owned = await inbox.last_seqs(svc, agent.store_id, list(points))
     return {cid: min(seq, owned[cid]) for cid, seq in points.items() if cid in owned}
 
 
@@ -127,19 +127,21 @@ class _ConsoleFrames:
         self.conn = conn
         self.agent = agent
         self._visitor_of: dict[int, int] = {}
+        # Sends in flight, the latest per conversation. An agent works many
+        # conversations at once: their sends proceed side by side, while the sends into
+        # one conversation are stored in the order the agent made them.
+        self._sending: dict[int, asyncio.Task[None]] = {}
 
     async def handle(self, message: dict[str, Any]) -> None:
         kind = message["type"]
         if kind in ("message.send", "note.send"):
-            result = await do_send_agent_message(
-                self.svc,
-                self.agent,
-                conversation_id=required_int(message, "conversation_id"),
-                client_id=message.get("client_id"),
-                text=message.get("text"),
-                note=kind == "note.send",
-            )
-            self.conn.send(ack_frame(message.get("ref"), result.event, result.duplicate))
+            conversation_id = required_int(message, "conversation_id")
+            if len(self._sending) >= MAX_SENDS_IN_FLIGHT:
+                await asyncio.wait(self._sending.values(), return_when=asyncio.FIRST_COMPLETED)
+            before = self._sending.get(conversation_id)
+            task = asyncio.get_running_loop().create_task(self._send(message, before))
+            self._sending[conversation_id] = task
+            task.add_done_callback(lambda t: self._forget(conversation_id, t))
         elif kind == "typing":
             conversation_id = required_int(message, "conversation_id")
             await self.svc.publish_signal(
@@ -161,14 +163,37 @@ class _ConsoleFrames:
         else:
             raise Forbidden(f"The console cannot send {kind}.")
 
+    async def _send(self, message: dict[str, Any], before: asyncio.Task[None] | None) -> None:
+        if before is not None:
+            await asyncio.wait([before])
+        try:
+            result = await do_send_agent_message(
+                self.svc,
+                self.agent,
+                conversation_id=message["conversation_id"],
+                client_id=message.get("client_id"),
+                text=message.get("text"),
+                note=message["type"] == "note.send",
+            )
+        except PortsideError as exc:
+            self.conn.send_error(exc, message.get("ref"))
+            return
+        self.conn.send(ack_frame(message.get("ref"), result.event, result.duplicate))
+
+    def _forget(self, conversation_id: int, task: asyncio.Task[None]) -> None:
+        if self._sending.get(conversation_id) is task:
+            del self._sending[conversation_id]
+
+    async def drain(self) -> None:
+        """Let the sends in flight finish (their acks go out before a close)."""
+        if self._sending:
+            await asyncio.wait(list(self._sending.values()), timeout=5)
+
     async def _visitor(self, conversation_id: int) -> int:
         visitor_id = self._visitor_of.get(conversation_id)
         if visitor_id is None:
-            async with self.svc.db.read() as conn:
-                row = await conversation_store.find_conversation(
-                    conn, self.agent.store_id, conversation_id
-                )
-            if row is None:
-                raise NotFound("This conversation does not exist.")
-            visitor_id = self._visitor_of[conversation_id] = row.visitor_id
+            visitor_id = await inbox.get_conversation_visitor(
+                self.svc, self.agent.store_id, conversation_id
+            )
+            self._visitor_of[conversation_id] = visitor_id
         return visitor_id

@@ -47,7 +47,8 @@ def parse_frame(text: str | bytes) -> dict[str, Any]:
     """A client frame as a dict with a known `type`; raises MalformedFrame or UnsupportedVersion."""
     if isinstance(text, bytes):
         raise MalformedFrame("Frames are JSON text, not binary.")
-    if len(text) > MAX_FRAME_BYTES:
+    # The limit is in bytes, as on the wire: a character can take up to four of them.
+    if len(text) > MAX_FRAME_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
         raise MalformedFrame(f"A frame can have at most {MAX_FRAME_BYTES} bytes.")
     try:
         frame = json.loads(text)
@@ -55,7 +56,8 @@ def parse_frame(text: str | bytes) -> dict[str, Any]:
         raise MalformedFrame("A frame must be one JSON object.") from None
     if not isinstance(frame, dict):
         raise MalformedFrame("A frame must be one JSON object.")
-    if frame.get("v", VERSION) != VERSION:
+    version = frame.get("v", VERSION)
+    if isinstance(version, bool) or version != VERSION:  # true == 1 in Python, not in JSON
         raise UnsupportedVersion(f"This server speaks protocol version {VERSION}.")
     kind = frame.get("type")
     if not isinstance(kind, str) or kind not in ALL_TYPES:

@@ -77,12 +77,21 @@ async def heartbeat(conn: Connection, interval: float) -> AsyncIterator[None]:
 
 
 async def receive_loop(
-    socket: Socket, conn: Connection, svc: Services, handle: FrameHandler
+    socket: Socket,
+    conn: Connection,
+    svc: Services,
+    handle: FrameHandler,
+    *,
+    frames_per_10s: int | None = FRAMES_PER_10S,
 ) -> None:
-    """Read frames until the client leaves, misbehaves, or goes silent."""
+    """Read frames until the client leaves, misbehaves, or goes silent.
+
+    `frames_per_10s` caps what a stranger (a widget) may send; consoles are agents
+    signed in, whose messages have their own limit.
+    """
     malformed = 0
     # Every frame costs something; a client flooding them is slowed, not served.
-    flood = SlidingWindowLimiter(svc.clock, limit=FRAMES_PER_10S, window_s=10)
+    flood = SlidingWindowLimiter(svc.clock, limit=frames_per_10s or 1, window_s=10)
     silence = 3 * svc.settings.limits.heartbeat_s
     while not conn.closing:
         try:
@@ -94,7 +103,7 @@ async def receive_loop(
             return
         ref = None
         try:
-            retry = flood.hit("frames")
+            retry = flood.hit("frames") if frames_per_10s else 0
             if retry:
                 raise RateLimited("Too many frames; slow down.", retry_after=retry)
             message = parse_frame(text)

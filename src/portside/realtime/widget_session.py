@@ -18,11 +18,11 @@ from portside.realtime.protocol import (
     required_int,
 )
 from portside.realtime.session import ack_frame, heartbeat, receive_hello, receive_loop, refuse
+from portside.services.catalog import find_store_by_key
 from portside.services.context import Services
 from portside.services.conversations import do_send_visitor_message
 from portside.services.inbox import find_visitor_conversation
 from portside.services.visitors import clean_context, do_identify_visitor, do_update_context
-from portside.storage import store_store
 
 
 class UnknownStore(PortsideError):
@@ -44,8 +44,7 @@ class WidgetRequest:
 
 
 async def run_widget(socket: Socket, svc: Services, hub: Hub, request: WidgetRequest) -> None:
-    async with svc.db.read() as conn:
-        store = await store_store.find_store_by_key(conn, request.store_key)
+    store = await find_store_by_key(svc, request.store_key)
     if store is None:
         await refuse(socket, UnknownStore("No store has this widget key."), Close.UNKNOWN_STORE)
         return

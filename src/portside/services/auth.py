@@ -7,6 +7,7 @@ import hmac
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection
 
 from portside.errors import CsrfFailed, InvalidCredentials, NotAuthenticated, RateLimited
 from portside.services.context import Services
@@ -48,8 +49,7 @@ async def do_login(
             raise RateLimited(
                 f"Too many login attempts; try again in {retry:.0f} s.", retry_after=retry
             )
-    async with svc.db.read() as conn:
-        agent = await store_store.find_agent_by_email(conn, email)
+    agent = await svc.db.read(lambda conn: store_store.find_agent_by_email(conn, email))
     ok = await _verify(agent.password_hash if agent else _DUMMY_HASH, password)
     if agent is None or not ok:
         raise InvalidCredentials("The email or password is not right.")
@@ -62,8 +62,7 @@ async def check_session(svc: Services, cookie: str | None) -> AgentIdentity:
     if not cookie:
         raise NotAuthenticated("Log in to continue.")
     claims = read_session(svc.settings, cookie)
-    async with svc.db.read() as conn:
-        agent = await store_store.find_agent(conn, claims.agent_id)
+    agent = await svc.db.read(lambda conn: store_store.find_agent(conn, claims.agent_id))
     if agent is None or agent.session_version != claims.session_version:
         raise NotAuthenticated("Your session has ended; log in again.")
     return _identity(agent, claims.csrf_token)
@@ -76,10 +75,13 @@ def check_csrf(agent: AgentIdentity, token: str | None) -> None:
 
 async def do_logout_everywhere(svc: Services, agent: AgentIdentity) -> None:
     """End every session of the agent (their cookies stop working at once)."""
-    async with svc.db.write() as conn:
-        row = await store_store.find_agent(conn, agent.id)
+
+    def bump(conn: Connection) -> None:
+        row = store_store.find_agent(conn, agent.id)
         if row is not None:
-            await store_store.update_agent(conn, agent.id, session_version=row.session_version + 1)
+            store_store.update_agent(conn, agent.id, session_version=row.session_version + 1)
+
+    await svc.db.write(bump)
 
 
 def _identity(agent: object, csrf: str) -> AgentIdentity:

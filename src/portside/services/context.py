@@ -20,6 +20,7 @@ def store_topic(store_id: int) -> str:
 @dataclass
 class Limiters:
     messages: SlidingWindowLimiter
+    agent_messages: SlidingWindowLimiter
     new_visitors: SlidingWindowLimiter
     logins: SlidingWindowLimiter
     logins_by_address: SlidingWindowLimiter
@@ -37,6 +38,9 @@ class Services:
         limits = self.settings.limits
         self.limiters = Limiters(
             messages=SlidingWindowLimiter(self.clock, limit=limits.messages_per_10s, window_s=10),
+            agent_messages=SlidingWindowLimiter(
+                self.clock, limit=limits.agent_messages_per_10s, window_s=10
+            ),
             new_visitors=SlidingWindowLimiter(
                 self.clock, limit=limits.new_visitors_per_minute_per_ip, window_s=60
             ),

@@ -7,12 +7,13 @@ authorise; these functions enforce the conversation rules.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from portside.domain.conversations import (
     Actor,
@@ -26,7 +27,7 @@ from portside.domain.conversations import (
     status_after_agent_reply,
     status_after_visitor_message,
 )
-from portside.errors import InvalidTransition, NotFound, RateLimited
+from portside.errors import Conflict, InvalidTransition, NotFound, RateLimited
 from portside.services.context import Services
 from portside.services.identity import AgentIdentity
 from portside.storage import conversation_store as store
@@ -63,34 +64,35 @@ async def do_send_visitor_message(
             f"Too many messages; wait {retry:.0f} s and send again.", retry_after=retry
         )
 
-    async def attempt(conn: AsyncConnection) -> tuple[SendResult, list[Event]]:
-        now = svc.clock.now()
-        # Locking the visitor's row serialises one shopper's sends, so two first messages
-        # sent at once cannot open two conversations.
-        await store_store.update_visitor(conn, visitor_id, now=now)
-        visitor = await store_store.find_visitor(conn, store_id, visitor_id)
-        if visitor is None:
-            raise NotFound("This visitor does not exist.")
+    def attempt(conn: Connection, careful: bool) -> tuple[SendResult, list[Event]]:
         new_events: list[Event] = []
         if conversation_id is not None:
-            row = await store.find_conversation(conn, store_id, conversation_id)
+            row = store.find_conversation(conn, store_id, conversation_id)
             if row is None or row.visitor_id != visitor_id:
                 raise NotFound("This conversation does not exist.")
         else:
-            row = await store.find_latest_conversation_for_visitor(conn, store_id, visitor_id)
+            row = store.find_latest_conversation_for_visitor(conn, store_id, visitor_id)
         if row is None:
-            created = await _create_conversation(svc, conn, store_id, visitor)
-            new_events.append(created)
-            row = await store.find_conversation(conn, store_id, created.conversation_id)
-            assert row is not None
-        previous = await store.find_event_by_client_id(conn, row.id, client_id)
-        if previous is not None:
-            return SendResult(store.event_from_row(previous, visitor_id), duplicate=True), []
-        actor = Actor(ActorType.VISITOR, visitor_id, visitor.name)
+            # Only a first message needs the visitor's row. Locking it serialises two
+            # first messages sent at once, so they cannot open two conversations.
+            visitor = store_store.lock_visitor(conn, store_id, visitor_id)
+            if visitor is None:
+                raise NotFound("This visitor does not exist.")
+            row = store.find_latest_conversation_for_visitor(conn, store_id, visitor_id)
+            if row is None:
+                created = _create_conversation(svc, conn, store_id, visitor)
+                new_events.append(created)
+                row = store.find_conversation(conn, store_id, created.conversation_id)
+                assert row is not None
+        if careful:
+            previous = store.find_event_by_client_id(conn, row.id, client_id)
+            if previous is not None:
+                return SendResult(store.event_from_row(previous, visitor_id), True), []
+        actor = Actor(ActorType.VISITOR, visitor_id)
         target = status_after_visitor_message(Status(row.status))
         if target is not None:
-            new_events.append(await _change_status(svc, conn, row, actor, target, assignee=None))
-        message = await _append_message(
+            new_events.append(_change_status(svc, conn, row, actor, target, assignee=None))
+        message = _append_message(
             svc, conn, row, actor, EventType.MESSAGE_CREATED, cleaned, client_id
         )
         new_events.append(message)
@@ -111,24 +113,25 @@ async def do_send_agent_message(
     """An agent's reply (which takes an unassigned conversation) or internal note."""
     client_id = check_client_id(client_id)
     cleaned = clean_text(text, svc.settings.limits.max_message_chars)
-    retry = svc.limiters.messages.hit(f"agent:{agent.id}")
+    retry = svc.limiters.agent_messages.hit(f"agent:{agent.id}")
     if retry:
         raise RateLimited(
             f"Too many messages; wait {retry:.0f} s and send again.", retry_after=retry
         )
 
-    async def attempt(conn: AsyncConnection) -> tuple[SendResult, list[Event]]:
-        row = await _get_conversation(conn, agent.store_id, conversation_id)
-        previous = await store.find_event_by_client_id(conn, row.id, client_id)
-        if previous is not None:
-            return SendResult(store.event_from_row(previous, row.visitor_id), True), []
+    def attempt(conn: Connection, careful: bool) -> tuple[SendResult, list[Event]]:
+        row = _get_conversation(conn, agent.store_id, conversation_id)
+        if careful:
+            previous = store.find_event_by_client_id(conn, row.id, client_id)
+            if previous is not None:
+                return SendResult(store.event_from_row(previous, row.visitor_id), True), []
         actor = agent.actor
         new_events: list[Event] = []
         kind = EventType.NOTE_CREATED if note else EventType.MESSAGE_CREATED
         target = None if note else status_after_agent_reply(Status(row.status))
         if target is not None:
-            new_events.append(await _change_status(svc, conn, row, actor, target, agent.id))
-        message = await _append_message(svc, conn, row, actor, kind, cleaned, client_id)
+            new_events.append(_change_status(svc, conn, row, actor, target, agent.id))
+        message = _append_message(svc, conn, row, actor, kind, cleaned, client_id)
         new_events.append(message)
         return SendResult(message, duplicate=False), new_events
 
@@ -148,8 +151,8 @@ async def do_change_status(
 ) -> Event:
     """Resolve, reopen, assign (or transfer, or put back in the queue), hand off or back."""
 
-    async def attempt(conn: AsyncConnection) -> tuple[Event, list[Event]]:
-        row = await _get_conversation(conn, agent.store_id, conversation_id)
+    def attempt(conn: Connection, _careful: bool) -> tuple[Event, list[Event]]:
+        row = _get_conversation(conn, agent.store_id, conversation_id)
         current = Status(row.status)
         assignee: int | None = row.assignee_id
         if action == "resolve":
@@ -165,7 +168,7 @@ async def do_change_status(
         elif action == "assign" and assignee_id is None:
             target, assignee = Status.QUEUED, None
         elif action == "assign":
-            target_agent = await store_store.find_agent(conn, assignee_id)  # type: ignore[arg-type]
+            target_agent = store_store.find_agent(conn, assignee_id)  # type: ignore[arg-type]
             if target_agent is None or target_agent.store_id != agent.store_id:
                 raise NotFound("This agent does not exist.")
             if current is Status.ASSIGNED and row.assignee_id == assignee_id:
@@ -174,22 +177,25 @@ async def do_change_status(
         else:
             raise NotFound(f"Unknown action {action!r}.")
         check_transition(current, target)
-        event = await _change_status(svc, conn, row, agent.actor, target, assignee)
+        event = _change_status(svc, conn, row, agent.actor, target, assignee)
         return event, [event]
 
     return await _write(svc, attempt)
 
 
-async def do_record_context(
-    svc: Services, conn: AsyncConnection, *, store_id: int, visitor_id: int, data: dict[str, Any]
+def record_context(
+    svc: Services, conn: Connection, *, store_id: int, visitor_id: int, data: dict[str, Any]
 ) -> Event | None:
-    """Note in the visitor's open conversation where the shopper is now (agents only)."""
-    row = await store.find_latest_conversation_for_visitor(conn, store_id, visitor_id)
+    """Note in the visitor's open conversation where the shopper is now (agents only).
+
+    Runs inside the caller's write transaction.
+    """
+    row = store.find_latest_conversation_for_visitor(conn, store_id, visitor_id)
     if row is None or Status(row.status) is Status.RESOLVED:
         return None
     now = svc.clock.now()
-    seq = await store.take_next_seq(conn, row.id, now)
-    return await store.insert_event(
+    seq = store.take_next_seq(conn, row.id, now)
+    return store.insert_event(
         conn,
         store_id=store_id,
         conversation_id=row.id,
@@ -204,42 +210,45 @@ async def do_record_context(
 
 async def _write(
     svc: Services,
-    attempt: Callable[[AsyncConnection], Awaitable[tuple[T, list[Event]]]],
+    attempt: Callable[[Connection, bool], tuple[T, list[Event]]],
 ) -> T:
     """Run `attempt` in a transaction, publish its events after commit.
 
-    On PostgreSQL two writers can race past the duplicate check with the same client_id;
-    the unique index stops the second, and its retry finds the first's message.
+    A retried send is rare, so the first attempt does not look for an earlier message
+    with the same client_id: the unique index on (conversation, client_id) refuses the
+    second copy, the transaction rolls back, and the careful retry finds the first.
+    On PostgreSQL the same index settles two writers racing with one client_id.
     """
-    for tries_left in (2, 1, 0):
+    for careful in (False, True, True):
         try:
-            async with svc.db.write() as conn:
-                result, new_events = await attempt(conn)
+            result, new_events = await svc.db.write(functools.partial(_call, attempt, careful))
         except IntegrityError:
-            if tries_left == 0:
-                raise
             continue
         await svc.publish_events(new_events)
         return result
-    raise AssertionError("unreachable")
+    raise Conflict("This message could not be stored; send it again.")
 
 
-async def _get_conversation(conn: AsyncConnection, store_id: int, conversation_id: int) -> Any:
-    row = await store.find_conversation(conn, store_id, conversation_id)
+def _call(
+    attempt: Callable[[Connection, bool], tuple[T, list[Event]]], careful: bool, conn: Connection
+) -> tuple[T, list[Event]]:
+    return attempt(conn, careful)
+
+
+def _get_conversation(conn: Connection, store_id: int, conversation_id: int) -> Any:
+    row = store.find_conversation(conn, store_id, conversation_id)
     if row is None:
         raise NotFound("This conversation does not exist.")
     return row
 
 
-async def _create_conversation(
-    svc: Services, conn: AsyncConnection, store_id: int, visitor: Any
-) -> Event:
+def _create_conversation(svc: Services, conn: Connection, store_id: int, visitor: Any) -> Event:
     now = svc.clock.now()
-    conversation_id = await store.insert_conversation(
+    conversation_id = store.insert_conversation(
         conn, store_id=store_id, visitor_id=visitor.id, now=now, language=visitor.language
     )
-    seq = await store.take_next_seq(conn, conversation_id, now)
-    return await store.insert_event(
+    seq = store.take_next_seq(conn, conversation_id, now)
+    return store.insert_event(
         conn,
         store_id=store_id,
         conversation_id=conversation_id,
@@ -252,9 +261,9 @@ async def _create_conversation(
     )
 
 
-async def _change_status(
+def _change_status(
     svc: Services,
-    conn: AsyncConnection,
+    conn: Connection,
     row: Any,
     actor: Actor,
     target: Status,
@@ -263,10 +272,10 @@ async def _change_status(
     now = svc.clock.now()
     assignee_data = None
     if assignee is not None:
-        person = await store_store.find_agent(conn, assignee)
+        person = store_store.find_agent(conn, assignee)
         assignee_data = {"id": assignee, "name": person.name if person else None}
-    seq = await store.take_next_seq(conn, row.id, now, status=target.value, assignee_id=assignee)
-    return await store.insert_event(
+    seq = store.take_next_seq(conn, row.id, now, status=target.value, assignee_id=assignee)
+    return store.insert_event(
         conn,
         store_id=row.store_id,
         conversation_id=row.id,
@@ -279,9 +288,9 @@ async def _change_status(
     )
 
 
-async def _append_message(
+def _append_message(
     svc: Services,
-    conn: AsyncConnection,
+    conn: Connection,
     row: Any,
     actor: Actor,
     kind: EventType,
@@ -292,8 +301,8 @@ async def _append_message(
     changes: dict[str, Any] = {}
     if kind is EventType.MESSAGE_CREATED:
         changes = {"preview": text[:PREVIEW_CHARS], "last_message_at": now}
-    seq = await store.take_next_seq(conn, row.id, now, **changes)
-    return await store.insert_event(
+    seq = store.take_next_seq(conn, row.id, now, **changes)
+    return store.insert_event(
         conn,
         store_id=row.store_id,
         conversation_id=row.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from portside.services import catalog
 from portside.services.context import Services
 from portside.services.stores import check_origin, do_create_agent, do_create_store
 from portside.storage import store_store
@@ -21,8 +22,7 @@ async def do_seed_demo(svc: Services, *, origins: list[str]) -> dict[str, Any]:
     """Create (or refresh) the demo store, its agents and its catalogue. Idempotent."""
     from portside.commerce.catalog import load_demo_catalog  # only the demo needs it
 
-    async with svc.db.read() as conn:
-        store = await store_store.find_store_by_key(conn, DEMO_STORE_KEY)
+    store = await svc.db.read(lambda conn: store_store.find_store_by_key(conn, DEMO_STORE_KEY))
     if store is None:
         created = await do_create_store(
             svc,
@@ -36,24 +36,23 @@ async def do_seed_demo(svc: Services, *, origins: list[str]) -> dict[str, Any]:
     else:
         store_id = store.id
         merged = sorted(set(store.allowed_origins) | {check_origin(o) for o in origins})
-        async with svc.db.write() as conn:
-            await store_store.update_store(conn, store_id, allowed_origins=merged)
+        await svc.db.write(
+            lambda conn: store_store.update_store(conn, store_id, allowed_origins=merged)
+        )
     agents = []
     for email, name, role in DEMO_AGENTS:
-        async with svc.db.read() as conn:
-            exists = await store_store.find_agent_by_email(conn, email)
+        exists = await catalog.find_agent_by_email(svc, email)
         if exists is None:
             await do_create_agent(
                 svc, store_id=store_id, email=email, name=name, password=DEMO_PASSWORD, role=role
             )
         agents.append({"email": email, "name": name, "role": role})
-    catalog = [product.to_dict() for product in load_demo_catalog()]
-    async with svc.db.write() as conn:
-        await store_store.upsert_products(conn, store_id, catalog)
+    products = [product.to_dict() for product in load_demo_catalog()]
+    await svc.db.write(lambda conn: store_store.upsert_products(conn, store_id, products))
     return {
         "store_id": store_id,
         "widget_key": DEMO_STORE_KEY,
         "agents": agents,
         "password": DEMO_PASSWORD,
-        "products": len(catalog),
+        "products": len(products),
     }

@@ -37,7 +37,8 @@ def country_for(timezone: str | None, language: str | None) -> str | None:
     """The ISO country of a time zone (America/New_York -> US), else of a locale (es-MX)."""
     if timezone:
         territory = _zone_territories().get(timezone)
-        if territory and territory != "001":
+        # "001" (the world) and "ZZ" (unknown: Etc/UTC, Etc/GMT+5) name no country.
+        if territory and territory not in ("001", "ZZ"):
             return territory
     if language:
         match = _REGION.match(language)

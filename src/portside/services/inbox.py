@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
+
 from portside.domain.conversations import Event, format_time
 from portside.errors import InvalidRequest, NotFound
 from portside.services.context import Services
@@ -37,14 +39,15 @@ async def list_inbox(
         )
     if not 1 <= limit <= MAX_INBOX_PAGE:
         raise InvalidRequest(f"limit must be between 1 and {MAX_INBOX_PAGE}.")
-    async with svc.db.read() as conn:
+
+    def query(conn: Connection) -> list[Any]:
         cursor = None
         if before is not None:
-            anchor = await store.find_conversation(conn, agent.store_id, before)
+            anchor = store.find_conversation(conn, agent.store_id, before)
             if anchor is None:
                 raise InvalidRequest("before must be the id of a conversation in this inbox.")
             cursor = (anchor.updated_at, anchor.id)
-        rows = await store.list_conversations(
+        return store.list_conversations(
             conn,
             agent.store_id,
             filter=filter,
@@ -52,14 +55,15 @@ async def list_inbox(
             limit=limit + 1,
             before=cursor,
         )
+
+    rows = await svc.db.read(query)
     more = len(rows) > limit
     rows = rows[:limit]
     return [conversation_to_dict(r) for r in rows], (rows[-1].id if more else None)
 
 
 async def get_conversation(svc: Services, store_id: int, conversation_id: int) -> dict[str, Any]:
-    async with svc.db.read() as conn:
-        row = await store.find_inbox_row(conn, store_id, conversation_id)
+    row = await svc.db.read(lambda conn: store.find_inbox_row(conn, store_id, conversation_id))
     if row is None:
         raise NotFound("This conversation does not exist.")
     return conversation_to_dict(row)
@@ -79,12 +83,13 @@ async def list_events(
         raise InvalidRequest("after_seq cannot be negative.")
     if not 1 <= limit <= MAX_EVENTS_PAGE:
         raise InvalidRequest(f"limit must be between 1 and {MAX_EVENTS_PAGE}.")
-    async with svc.db.read() as conn:
-        row = await store.find_conversation(conn, store_id, conversation_id)
+
+    def query(conn: Connection) -> tuple[Any, list[Event]]:
+        row = store.find_conversation(conn, store_id, conversation_id)
         if row is None or (visitor_id is not None and row.visitor_id != visitor_id):
             raise NotFound("This conversation does not exist.")
         # Read up to the seq committed now; events written meanwhile come live.
-        fetched = await store.list_events(
+        return row, store.list_events(
             conn,
             conversation_id,
             visitor_id=row.visitor_id,
@@ -93,6 +98,8 @@ async def list_events(
             upto_seq=row.last_seq,
             public_only=visitor_id is not None,
         )
+
+    row, fetched = await svc.db.read(query)
     more = len(fetched) > limit
     fetched = fetched[:limit]
     last = fetched[-1].seq if more else max(row.last_seq, after_seq)
@@ -102,8 +109,9 @@ async def list_events(
 async def find_visitor_conversation(
     svc: Services, store_id: int, visitor_id: int
 ) -> dict[str, Any] | None:
-    async with svc.db.read() as conn:
-        row = await store.find_latest_conversation_for_visitor(conn, store_id, visitor_id)
+    row = await svc.db.read(
+        lambda conn: store.find_latest_conversation_for_visitor(conn, store_id, visitor_id)
+    )
     if row is None:
         return None
     return {"id": row.id, "status": row.status, "last_seq": row.last_seq}
@@ -135,3 +143,17 @@ def conversation_to_dict(row: Any) -> dict[str, Any]:
             "last_seen_at": format_time(row.visitor_last_seen_at),
         },
     }
+
+
+async def last_seqs(svc: Services, store_id: int, conversation_ids: list[int]) -> dict[int, int]:
+    """Of the given conversations, those of the store, each with its last seq."""
+    return await svc.db.read(
+        lambda conn: store.filter_store_conversations(conn, store_id, conversation_ids)
+    )
+
+
+async def get_conversation_visitor(svc: Services, store_id: int, conversation_id: int) -> int:
+    row = await svc.db.read(lambda conn: store.find_conversation(conn, store_id, conversation_id))
+    if row is None:
+        raise NotFound("This conversation does not exist.")
+    return int(row.visitor_id)

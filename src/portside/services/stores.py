@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from portside.errors import Conflict, Forbidden, InvalidRequest, NotFound
@@ -84,8 +85,7 @@ async def do_create_store(
         "created_at": svc.clock.now(),
     }
     try:
-        async with svc.db.write() as conn:
-            store_id = await store_store.insert_store(conn, **values)
+        store_id = await svc.db.write(lambda conn: store_store.insert_store(conn, **values))
     except IntegrityError:
         raise Conflict("A store with this widget key exists already.") from None
     return {"id": store_id, **{k: v for k, v in values.items() if k != "created_at"}}
@@ -108,10 +108,13 @@ async def do_update_store(
             f"These settings cannot be changed here: {', '.join(sorted(unknown))}."
         )
     values = {key: checks[key](value) for key, value in changes.items()}
-    async with svc.db.write() as conn:
+
+    def update(conn: Connection) -> Any:
         if values:
-            await store_store.update_store(conn, agent.store_id, **values)
-        row = await store_store.find_store(conn, agent.store_id)
+            store_store.update_store(conn, agent.store_id, **values)
+        return store_store.find_store(conn, agent.store_id)
+
+    row = await svc.db.write(update)
     if row is None:
         raise NotFound("This store does not exist.")
     return store_to_dict(row)
@@ -141,11 +144,14 @@ async def do_create_agent(
         "session_version": 1,
         "created_at": svc.clock.now(),
     }
+
+    def insert(conn: Connection) -> int:
+        if store_store.find_store(conn, store_id) is None:
+            raise NotFound(f"There is no store {store_id}.")
+        return store_store.insert_agent(conn, **values)
+
     try:
-        async with svc.db.write() as conn:
-            if await store_store.find_store(conn, store_id) is None:
-                raise NotFound(f"There is no store {store_id}.")
-            agent_id = await store_store.insert_agent(conn, **values)
+        agent_id = await svc.db.write(insert)
     except IntegrityError:
         raise Conflict(f"An agent with the email {values['email']} exists already.") from None
     return {

@@ -6,15 +6,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
+from portside.domain.conversations import Event
 from portside.errors import PortsideError, RateLimited, TokenExpired, TokenInvalid
 from portside.services.context import Services
-from portside.services.conversations import do_record_context
+from portside.services.conversations import record_context
 from portside.services.geo import country_for, valid_timezone
 from portside.services.identity import issue_visitor_token, read_visitor_token
 from portside.storage import store_store
 
+# Used with fullmatch: "$" alone would let a trailing newline through.
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}$")
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,199}$")
 
@@ -44,13 +46,13 @@ def clean_context(raw: object) -> dict[str, Any]:
     if title:
         out["page_title"] = title
     product = raw.get("product")
-    if isinstance(product, str) and _SLUG.match(product):
+    if isinstance(product, str) and _SLUG.fullmatch(product):
         out["product"] = product
     referrer = _text(raw.get("referrer"), 2000)
     if referrer and referrer.startswith(("https://", "http://")):
         out["referrer"] = referrer
     language = raw.get("language")
-    if isinstance(language, str) and _LANGUAGE.match(language):
+    if isinstance(language, str) and _LANGUAGE.fullmatch(language):
         out["language"] = language
     timezone = valid_timezone(raw.get("timezone"))
     if timezone:
@@ -75,30 +77,35 @@ async def do_identify_visitor(
             visitor_id = read_visitor_token(svc.settings, token, store_id)
         except (TokenInvalid, TokenExpired) as exc:
             token_error = exc
-    async with svc.db.write() as conn:
+    if visitor_id is None:
+        # A new shopper: counted per address, so a script cannot mint endless visitors.
+        retry = svc.limiters.new_visitors.hit(f"ip:{address}")
+        if retry:
+            raise RateLimited(
+                f"Too many new chats from this address; wait {retry:.0f} s.", retry_after=retry
+            )
+
+    def identify(conn: Connection) -> tuple[Any, Event | None, bool]:
         row = None
         if visitor_id is not None:
-            row = await store_store.find_visitor(conn, store_id, visitor_id)
-            if row is None:
-                token_error = TokenInvalid("This visitor no longer exists; a new one was issued.")
+            row = store_store.find_visitor(conn, store_id, visitor_id)
+        gone = visitor_id is not None and row is None
         if row is None:
-            retry = svc.limiters.new_visitors.hit(f"ip:{address}")
-            if retry:
-                raise RateLimited(
-                    f"Too many new chats from this address; wait {retry:.0f} s.",
-                    retry_after=retry,
-                )
             now = svc.clock.now()
-            visitor_id = await store_store.insert_visitor(
+            new_id = store_store.insert_visitor(
                 conn,
                 store_id=store_id,
                 created_at=now,
                 last_seen_at=now,
                 user_agent=(user_agent or "")[:500] or None,
             )
-            row = await store_store.find_visitor(conn, store_id, visitor_id)
+            row = store_store.find_visitor(conn, store_id, new_id)
             assert row is not None
-        event = await _apply_context(svc, conn, store_id, row, context)
+        return row, _apply_context(svc, conn, store_id, row, context), gone
+
+    row, event, gone = await svc.db.write(identify)
+    if gone:
+        token_error = TokenInvalid("This visitor no longer exists; a new one was issued.")
     if event is not None:
         await svc.publish_events([event])
     return VisitorSession(
@@ -113,25 +120,28 @@ async def do_update_context(
     svc: Services, *, store_id: int, visitor_id: int, context: dict[str, Any]
 ) -> None:
     """A single-page store changed page: remember it, and tell the agents."""
-    async with svc.db.write() as conn:
-        row = await store_store.find_visitor(conn, store_id, visitor_id)
+
+    def update(conn: Connection) -> Event | None:
+        row = store_store.find_visitor(conn, store_id, visitor_id)
         if row is None:
-            return
-        event = await _apply_context(svc, conn, store_id, row, context)
+            return None
+        return _apply_context(svc, conn, store_id, row, context)
+
+    event = await svc.db.write(update)
     if event is not None:
         await svc.publish_events([event])
 
 
-async def _apply_context(
-    svc: Services, conn: AsyncConnection, store_id: int, row: Any, context: dict[str, Any]
-) -> Any:
+def _apply_context(
+    svc: Services, conn: Connection, store_id: int, row: Any, context: dict[str, Any]
+) -> Event | None:
     changes = {k: v for k, v in context.items() if getattr(row, k) != v}
     timezone = context.get("timezone", row.timezone)
     language = context.get("language", row.language)
     country = country_for(timezone, language)
     if country and country != row.country:
         changes["country"] = country
-    await store_store.update_visitor(conn, row.id, now=svc.clock.now(), **changes)
+    store_store.update_visitor(conn, row.id, now=svc.clock.now(), **changes)
     if not any(k in changes for k in _WORTH_AN_EVENT):
         return None
     data = {
@@ -142,7 +152,7 @@ async def _apply_context(
         "timezone": timezone,
         "country": country or row.country,
     }
-    return await do_record_context(svc, conn, store_id=store_id, visitor_id=row.id, data=data)
+    return record_context(svc, conn, store_id=store_id, visitor_id=row.id, data=data)
 
 
 def _text(value: object, limit: int) -> str | None:

@@ -9,7 +9,6 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.ext.asyncio import create_async_engine
 
 _HERE = Path(__file__).parent / "migrations"
 
@@ -32,15 +31,14 @@ def head_revision() -> str | None:
 
 
 async def current_revision(url: str) -> str | None:
+    from portside.storage.database import Database
+
     _ensure_sqlite_dir(url)
-    engine = create_async_engine(url)
+    db = Database(url)
     try:
-        async with engine.connect() as conn:
-            return await conn.run_sync(
-                lambda sync: MigrationContext.configure(sync).get_current_revision()
-            )
+        return await db.read(lambda conn: MigrationContext.configure(conn).get_current_revision())
     finally:
-        await engine.dispose()
+        await db.close()
 
 
 async def upgrade_async(url: str) -> None:

@@ -5,101 +5,111 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection, Row
 
 from portside.storage.tables import agents, products, stores, visitors
 
 
-async def insert_store(conn: AsyncConnection, **values: Any) -> int:
-    result = await conn.execute(insert(stores).values(**values).returning(stores.c.id))
+def insert_store(conn: Connection, **values: Any) -> int:
+    result = conn.execute(insert(stores).values(**values).returning(stores.c.id))
     return int(result.scalar_one())
 
 
-async def find_store(conn: AsyncConnection, store_id: int) -> Row[Any] | None:
-    return (await conn.execute(select(stores).where(stores.c.id == store_id))).first()
+def find_store(conn: Connection, store_id: int) -> Row[Any] | None:
+    return (conn.execute(select(stores).where(stores.c.id == store_id))).first()
 
 
-async def find_store_by_key(conn: AsyncConnection, widget_key: str) -> Row[Any] | None:
-    result = await conn.execute(select(stores).where(stores.c.widget_key == widget_key))
+def find_store_by_key(conn: Connection, widget_key: str) -> Row[Any] | None:
+    result = conn.execute(select(stores).where(stores.c.widget_key == widget_key))
     return result.first()
 
 
-async def list_stores(conn: AsyncConnection) -> list[Row[Any]]:
-    return list((await conn.execute(select(stores).order_by(stores.c.id))).all())
+def list_stores(conn: Connection) -> list[Row[Any]]:
+    return list((conn.execute(select(stores).order_by(stores.c.id))).all())
 
 
-async def update_store(conn: AsyncConnection, store_id: int, **values: Any) -> None:
-    await conn.execute(update(stores).where(stores.c.id == store_id).values(**values))
+def update_store(conn: Connection, store_id: int, **values: Any) -> None:
+    conn.execute(update(stores).where(stores.c.id == store_id).values(**values))
 
 
-async def insert_agent(conn: AsyncConnection, **values: Any) -> int:
-    result = await conn.execute(insert(agents).values(**values).returning(agents.c.id))
+def insert_agent(conn: Connection, **values: Any) -> int:
+    result = conn.execute(insert(agents).values(**values).returning(agents.c.id))
     return int(result.scalar_one())
 
 
-async def find_agent(conn: AsyncConnection, agent_id: int) -> Row[Any] | None:
-    return (await conn.execute(select(agents).where(agents.c.id == agent_id))).first()
+_FIND_AGENT = select(agents).where(agents.c.id == bindparam("agent_id"))
 
 
-async def find_agent_by_email(conn: AsyncConnection, email: str) -> Row[Any] | None:
-    return (await conn.execute(select(agents).where(agents.c.email == email))).first()
+def find_agent(conn: Connection, agent_id: int) -> Row[Any] | None:
+    return conn.execute(_FIND_AGENT, {"agent_id": agent_id}).first()
 
 
-async def list_agents(conn: AsyncConnection, store_id: int) -> list[Row[Any]]:
+def find_agent_by_email(conn: Connection, email: str) -> Row[Any] | None:
+    return (conn.execute(select(agents).where(agents.c.email == email))).first()
+
+
+def list_agents(conn: Connection, store_id: int) -> list[Row[Any]]:
     query = select(agents).where(agents.c.store_id == store_id).order_by(agents.c.id)
-    return list((await conn.execute(query)).all())
+    return list((conn.execute(query)).all())
 
 
-async def update_agent(conn: AsyncConnection, agent_id: int, **values: Any) -> None:
-    await conn.execute(update(agents).where(agents.c.id == agent_id).values(**values))
+def update_agent(conn: Connection, agent_id: int, **values: Any) -> None:
+    conn.execute(update(agents).where(agents.c.id == agent_id).values(**values))
 
 
-async def insert_visitor(conn: AsyncConnection, **values: Any) -> int:
-    result = await conn.execute(insert(visitors).values(**values).returning(visitors.c.id))
+def insert_visitor(conn: Connection, **values: Any) -> int:
+    result = conn.execute(insert(visitors).values(**values).returning(visitors.c.id))
     return int(result.scalar_one())
 
 
-async def find_visitor(conn: AsyncConnection, store_id: int, visitor_id: int) -> Row[Any] | None:
-    result = await conn.execute(
+def find_visitor(conn: Connection, store_id: int, visitor_id: int) -> Row[Any] | None:
+    result = conn.execute(
         select(visitors).where(visitors.c.id == visitor_id, visitors.c.store_id == store_id)
     )
     return result.first()
 
 
-async def update_visitor(
-    conn: AsyncConnection, visitor_id: int, *, now: datetime, **values: Any
-) -> None:
-    await conn.execute(
+_LOCK_VISITOR = (
+    select(visitors)
+    .where(visitors.c.id == bindparam("visitor_id"), visitors.c.store_id == bindparam("store_id"))
+    .with_for_update()
+)
+
+
+def lock_visitor(conn: Connection, store_id: int, visitor_id: int) -> Row[Any] | None:
+    """The visitor, its row locked until commit (on PostgreSQL; SQLite has one writer)."""
+    return conn.execute(_LOCK_VISITOR, {"visitor_id": visitor_id, "store_id": store_id}).first()
+
+
+def update_visitor(conn: Connection, visitor_id: int, *, now: datetime, **values: Any) -> None:
+    conn.execute(
         update(visitors).where(visitors.c.id == visitor_id).values(last_seen_at=now, **values)
     )
 
 
-async def upsert_products(conn: AsyncConnection, store_id: int, items: list[dict[str, Any]]) -> int:
+def upsert_products(conn: Connection, store_id: int, items: list[dict[str, Any]]) -> int:
     existing = {
         row.slug: row.id
-        for row in await conn.execute(
+        for row in conn.execute(
             select(products.c.slug, products.c.id).where(products.c.store_id == store_id)
         )
     }
     for item in items:
         slug = str(item["slug"])
         if slug in existing:
-            await conn.execute(
-                update(products).where(products.c.id == existing[slug]).values(data=item)
-            )
+            conn.execute(update(products).where(products.c.id == existing[slug]).values(data=item))
         else:
-            await conn.execute(insert(products).values(store_id=store_id, slug=slug, data=item))
+            conn.execute(insert(products).values(store_id=store_id, slug=slug, data=item))
     return len(items)
 
 
-async def list_products(conn: AsyncConnection, store_id: int) -> list[dict[str, Any]]:
+def list_products(conn: Connection, store_id: int) -> list[dict[str, Any]]:
     query = select(products.c.data).where(products.c.store_id == store_id).order_by(products.c.id)
-    return [dict(row.data) for row in await conn.execute(query)]
+    return [dict(row.data) for row in conn.execute(query)]
 
 
-async def find_product(conn: AsyncConnection, store_id: int, slug: str) -> dict[str, Any] | None:
+def find_product(conn: Connection, store_id: int, slug: str) -> dict[str, Any] | None:
     query = select(products.c.data).where(products.c.store_id == store_id, products.c.slug == slug)
-    row = (await conn.execute(query)).first()
+    row = (conn.execute(query)).first()
     return None if row is None else dict(row.data)

@@ -7,11 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from portside.errors import NotFound
-from portside.services import inbox
+from portside.services import catalog, inbox
 from portside.services.conversations import do_change_status, do_send_agent_message
 from portside.services.stores import do_update_store, store_to_dict
-from portside.storage import store_store
 from portside.web.deps import AgentDep, ServicesDep
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -39,11 +37,7 @@ class StorePatch(_Body):
 
 @router.get("/store")
 async def get_store(agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
-    async with svc.db.read() as conn:
-        row = await store_store.find_store(conn, agent.store_id)
-    if row is None:
-        raise NotFound("This store does not exist.")
-    return store_to_dict(row)
+    return store_to_dict(await catalog.get_store(svc, agent.store_id))
 
 
 @router.patch("/store")
@@ -53,11 +47,7 @@ async def patch_store(body: StorePatch, agent: AgentDep, svc: ServicesDep) -> di
 
 @router.get("/agents")
 async def list_agents(agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
-    async with svc.db.read() as conn:
-        rows = await store_store.list_agents(conn, agent.store_id)
-    return {
-        "agents": [{"id": r.id, "name": r.name, "email": r.email, "role": r.role} for r in rows]
-    }
+    return {"agents": await catalog.list_agents(svc, agent.store_id)}
 
 
 @router.get("/conversations")
@@ -175,14 +165,9 @@ async def assign(
 
 @router.get("/products")
 async def list_products(agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
-    async with svc.db.read() as conn:
-        return {"products": await store_store.list_products(conn, agent.store_id)}
+    return {"products": await catalog.list_products(svc, agent.store_id)}
 
 
 @router.get("/products/{slug}")
 async def get_product(slug: str, agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
-    async with svc.db.read() as conn:
-        product = await store_store.find_product(conn, agent.store_id, slug)
-    if product is None:
-        raise NotFound(f"There is no product {slug!r}.")
-    return product
+    return await catalog.get_product(svc, agent.store_id, slug)

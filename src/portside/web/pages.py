@@ -9,9 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from portside.errors import NotFound
+from portside.services import catalog
 from portside.services.demo import DEMO_STORE_KEY
-from portside.storage import store_store
 from portside.web.deps import ServicesDep
 
 router = APIRouter(include_in_schema=False)
@@ -65,15 +64,14 @@ async def console() -> FileResponse:
 
 
 async def _demo(request: Request, svc: Any, page: str, **context: Any) -> Response:
-    async with svc.db.read() as conn:
-        store = await store_store.find_store_by_key(conn, DEMO_STORE_KEY)
-        if store is None:
-            return HTMLResponse(
-                "<!doctype html><title>No demo store</title><h1>No demo store yet</h1>"
-                "<p>Run <code>portside demo</code> (or <code>make run</code>) to create it.</p>",
-                status_code=404,
-            )
-        products = await store_store.list_products(conn, store.id)
+    store = await catalog.find_store_by_key(svc, DEMO_STORE_KEY)
+    if store is None:
+        return HTMLResponse(
+            "<!doctype html><title>No demo store</title><h1>No demo store yet</h1>"
+            "<p>Run <code>portside demo</code> (or <code>make run</code>) to create it.</p>",
+            status_code=404,
+        )
+    products = await catalog.list_products(svc, store.id)
     return templates.TemplateResponse(
         request,
         f"demo/{page}.html",
@@ -93,11 +91,8 @@ async def demo_index(request: Request, svc: ServicesDep) -> Response:
 
 @router.get("/demo/products/{slug}")
 async def demo_product(slug: str, request: Request, svc: ServicesDep) -> Response:
-    async with svc.db.read() as conn:
-        store = await store_store.find_store_by_key(conn, DEMO_STORE_KEY)
-        product = await store_store.find_product(conn, store.id, slug) if store else None
-    if store is not None and product is None:
-        raise NotFound(f"There is no product {slug!r}.")
+    store = await catalog.find_store_by_key(svc, DEMO_STORE_KEY)
+    product = await catalog.get_product(svc, store.id, slug) if store else None
     return await _demo(request, svc, "product", product=product)
 
 

@@ -1,10 +1,11 @@
-"""Alembic environment: runs migrations on the async engine Portside uses."""
+"""Alembic environment: SQLite through its sync driver, PostgreSQL through asyncpg."""
 
 from __future__ import annotations
 
 import asyncio
 
 from alembic import context
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -35,5 +36,11 @@ if context.is_offline_mode():
     context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata)
     with context.begin_transaction():
         context.run_migrations()
+elif (config.get_main_option("sqlalchemy.url") or "").startswith("sqlite"):
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
+    with engine.connect() as connection:
+        _run(connection)
+        connection.commit()
+    engine.dispose()
 else:
     asyncio.run(_run_async())
