@@ -38,7 +38,9 @@ PASSWORD = "bench-password-1"
 @dataclass
 class Stats:
     latencies_ms: list[float] = field(default_factory=list)
-    by_direction: dict[str, list[float]] = field(default_factory=lambda: {"to_agent": [], "to_shopper": []})
+    by_direction: dict[str, list[float]] = field(
+        default_factory=lambda: {"to_agent": [], "to_shopper": []}
+    )
     sent: dict[str, float] = field(default_factory=dict)
     received: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
@@ -62,9 +64,17 @@ def free_port() -> int:
 def portside(data_dir: Path, env: dict[str, str], *args: str) -> Any:
     out = subprocess.run(
         [sys.executable, "-m", "portside.cli", *args, "--json"],
-        env=env, check=True, capture_output=True, text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -143,13 +153,26 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     emails = []
     for n in range(args.agents):
         email = f"agent{n}@bench.example"
-        portside(data_dir, env, "create-agent", "--store", str(store["id"]), "--email", email,
-                 "--name", f"Agent {n}", "--password", PASSWORD)
+        portside(
+            data_dir,
+            env,
+            "create-agent",
+            "--store",
+            str(store["id"]),
+            "--email",
+            email,
+            "--name",
+            f"Agent {n}",
+            "--password",
+            PASSWORD,
+        )
         emails.append(email)
 
     server = subprocess.Popen(
         [sys.executable, "-m", "portside.cli", "serve", "--port", str(port), "--no-migrate"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         await wait_ready(origin)
@@ -181,11 +204,17 @@ async def exchange(
     readers: list[asyncio.Task[None]] = []
     for email in emails:
         async with httpx.AsyncClient(base_url=origin) as http:
-            login = await http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+            login = await http.post(
+                "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+            )
             login.raise_for_status()
             cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
-        ws = await connect(f"{ws_base}/ws/console", origin=origin,  # type: ignore[arg-type]
-                           additional_headers={"Cookie": cookie}, max_queue=None)
+        ws = await connect(
+            f"{ws_base}/ws/console",
+            origin=origin,  # type: ignore[arg-type]
+            additional_headers={"Cookie": cookie},
+            max_queue=None,
+        )
         await ws.send('{"v":1,"type":"hello"}')
         agent = Agent(ws, stats)
         agents.append(agent)
@@ -196,23 +225,38 @@ async def exchange(
     shoppers: list[Shopper] = []
 
     async def open_one(n: int) -> None:
-        ws = await connect(f"{ws_base}/ws/widget?store={key}", origin=origin,  # type: ignore[arg-type]
-                           max_queue=None)
+        ws = await connect(
+            f"{ws_base}/ws/widget?store={key}",
+            origin=origin,  # type: ignore[arg-type]
+            max_queue=None,
+        )
         shopper = Shopper(ws, stats)
         readers.append(asyncio.create_task(shopper.read()))
         await ws.send(json.dumps({"v": 1, "type": "hello"}))
-        await ws.send(json.dumps({"v": 1, "type": "message.send", "client_id": f"open-{n}",
-                                  "text": "hello"}))
+        await ws.send(
+            json.dumps({"v": 1, "type": "message.send", "client_id": f"open-{n}", "text": "hello"})
+        )
         await asyncio.wait_for(shopper.ready.wait(), 60)
         shoppers.append(shopper)
 
     for start in range(0, args.conversations, 200):
-        await asyncio.gather(*(open_one(n) for n in range(start, min(start + 200, args.conversations))))
+        await asyncio.gather(
+            *(open_one(n) for n in range(start, min(start + 200, args.conversations)))
+        )
     for n, shopper in enumerate(shoppers):
         agent = agents[n % len(agents)]
         agent.owned.add(shopper.conversation_id)
-        await agent.ws.send(json.dumps({"v": 1, "type": "message.send", "client_id": f"take-{n}",
-                                        "conversation_id": shopper.conversation_id, "text": "hi"}))
+        await agent.ws.send(
+            json.dumps(
+                {
+                    "v": 1,
+                    "type": "message.send",
+                    "client_id": f"take-{n}",
+                    "conversation_id": shopper.conversation_id,
+                    "text": "hi",
+                }
+            )
+        )
     await asyncio.sleep(2)
 
     # The measured phase: a fixed total rate, round-robin, alternating direction.
@@ -220,6 +264,7 @@ async def exchange(
     total = int(args.rate * args.seconds)
     interval = 1 / args.rate
     loop = asyncio.get_running_loop()
+    cpu_before = cpu_seconds(pid)
     begin = loop.time()
     turns = [0] * len(shoppers)
     for i in range(total):
@@ -234,17 +279,29 @@ async def exchange(
         turns[k] += 1
         stats.sent[client_id] = time.perf_counter()
         if from_shopper:
-            await shopper.ws.send(json.dumps({"v": 1, "type": "message.send",
-                                              "client_id": client_id, "text": f"q {i}"}))
+            await shopper.ws.send(
+                json.dumps(
+                    {"v": 1, "type": "message.send", "client_id": client_id, "text": f"q {i}"}
+                )
+            )
         else:
-            await owner[shopper.conversation_id].ws.send(json.dumps({
-                "v": 1, "type": "message.send", "client_id": client_id,
-                "conversation_id": shopper.conversation_id, "text": f"a {i}"}))
+            await owner[shopper.conversation_id].ws.send(
+                json.dumps(
+                    {
+                        "v": 1,
+                        "type": "message.send",
+                        "client_id": client_id,
+                        "conversation_id": shopper.conversation_id,
+                        "text": f"a {i}",
+                    }
+                )
+            )
     elapsed = loop.time() - begin
     deadline = loop.time() + 10
     while loop.time() < deadline and sum(1 for c in stats.sent if stats.received[c]) < total:
         await asyncio.sleep(0.05)
 
+    cpu_per_msg_ms = (cpu_seconds(pid) - cpu_before) / total * 1000
     rss = peak_rss_mb(pid)
     for reader in readers:
         reader.cancel()
@@ -271,6 +328,7 @@ async def exchange(
         "duplicated": duplicated,
         "errors": dict(stats.errors),
         "server_peak_rss_mb": rss,
+        "server_cpu_ms_per_msg": round(cpu_per_msg_ms, 3),
     }
 
 

@@ -99,10 +99,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from portside.app import create_app
 
-    # The SQLite writer thread and the event loop hand the GIL to each other for every
-    # message; the default 5 ms switch interval would add up to 5 ms to each hand-over.
-    sys.setswitchinterval(0.0005)
-
     if not args.no_migrate:
         upgrade(settings.effective_database_url)
     app = create_app(settings, migrate=False)

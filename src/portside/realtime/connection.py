@@ -161,7 +161,7 @@ class Connection:
             await self._close(Close.RESTARTING, "try again")
 
     async def _send(self, message: dict[str, Any]) -> None:
-        await self.socket.send_text(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+        await self.socket.send_text(_dumps(message))
 
     async def _on_event(self, message: dict[str, Any]) -> None:
         wire = message["event"]
@@ -179,7 +179,11 @@ class Connection:
                 return
         self.seen[conversation_id] = seq
         if not (self.is_widget and message["internal"]):
-            await self._send(frame("event", event=wire))
+            # Every client of the store gets the same frame: encode it once, for all.
+            text = message.get("_frame")
+            if text is None:
+                text = message["_frame"] = _dumps(frame("event", event=wire))
+            await self.socket.send_text(text)
 
     async def _fill(self, conversation_id: int, *, upto: int | None) -> None:
         """Deliver the logged events after the last seen, up to `upto` or the end."""
@@ -223,3 +227,7 @@ class Connection:
                 **({"ref": request.ref} if request.ref is not None else {}),
             )
         )
+
+
+def _dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
