@@ -168,7 +168,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         emails.append(email)
 
-    server = subprocess.Popen(
+    server = subprocess.Popen(  # noqa: ASYNC220 (started once, before any measuring)
         [sys.executable, "-m", "portside.cli", "serve", "--port", str(port), "--no-migrate"],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -214,6 +214,7 @@ async def exchange(
             origin=origin,  # type: ignore[arg-type]
             additional_headers={"Cookie": cookie},
             max_queue=None,
+            ping_interval=None,
         )
         await ws.send('{"v":1,"type":"hello"}')
         agent = Agent(ws, stats)
@@ -229,6 +230,7 @@ async def exchange(
             f"{ws_base}/ws/widget?store={key}",
             origin=origin,  # type: ignore[arg-type]
             max_queue=None,
+            ping_interval=None,
         )
         shopper = Shopper(ws, stats)
         readers.append(asyncio.create_task(shopper.read()))
@@ -257,7 +259,14 @@ async def exchange(
                 }
             )
         )
-    await asyncio.sleep(2)
+    # Wait until every shopper has its agent's first answer: the measured phase starts
+    # from an idle server, not from the back-log of the set-up.
+    deadline = asyncio.get_running_loop().time() + 120
+    while sum(stats.received[f"take-{n}"] > 0 for n in range(len(shoppers))) < len(shoppers):
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError("the set-up messages did not all arrive")
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1)
 
     # The measured phase: a fixed total rate, round-robin, alternating direction.
     owner = {s.conversation_id: agents[n % len(agents)] for n, s in enumerate(shoppers)}
@@ -265,6 +274,7 @@ async def exchange(
     interval = 1 / args.rate
     loop = asyncio.get_running_loop()
     cpu_before = cpu_seconds(pid)
+    print("measuring", file=sys.stderr, flush=True)
     begin = loop.time()
     turns = [0] * len(shoppers)
     for i in range(total):

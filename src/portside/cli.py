@@ -114,6 +114,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         ws="websockets",
         # Chat frames are small; compressing each costs more CPU than it saves bytes.
         ws_per_message_deflate=False,
+        # The protocol has its own heartbeat (docs/protocol.md); a second one at the
+        # WebSocket layer would double the idle traffic of every connection.
+        ws_ping_interval=None,
         proxy_headers=False,
         timeout_graceful_shutdown=5,
     )

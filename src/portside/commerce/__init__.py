@@ -1,0 +1,1 @@
+"""Catalogue and orders: the built-in store's products."""
