@@ -1,0 +1,55 @@
+"""Headless Chromium (Debian's package) against a live Portside with the demo store."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+from tests.support.server import LiveServer, free_port
+
+CHROMIUM = os.environ.get("PORTSIDE_TEST_CHROMIUM") or shutil.which("chromium") or ""
+HAVE_CHROMIUM = bool(CHROMIUM) and os.path.exists(CHROMIUM)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    data_dir = tmp_path_factory.mktemp("demo")
+    live = LiveServer(
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'portside.db'}",
+        env={"PORTSIDE_LOGINS_PER_MINUTE": "1000"},
+        port=free_port(),
+    )
+    subprocess.run(
+        [sys.executable, "-m", "portside.cli", "demo", "--origin", live.origin],
+        env=live.settings_env(),
+        check=True,
+        capture_output=True,
+    )
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not HAVE_CHROMIUM:
+        pytest.fail(
+            "Browser tests need Chromium: install Debian's `chromium` package "
+            "(apt-get install chromium) or set PORTSIDE_TEST_CHROMIUM to its path."
+        )
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        yield browser
+        await browser.close()
