@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from portside import __version__
 from portside.bus.memory import MemoryEventBus
+from portside.bus.redis import RedisEventBus
 from portside.clock import SystemClock
 from portside.config import Settings
 from portside.domain.ports import EventBus
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 
 def make_bus(settings: Settings) -> EventBus:
+    if settings.redis_url:
+        return RedisEventBus(settings.redis_url)
     return MemoryEventBus()
 
 

@@ -43,6 +43,9 @@ class MemoryEventBus:
             except Exception:  # one broken subscriber must not starve the others
                 log.exception("bus handler failed on %s", topic)
 
+    async def flush(self) -> None:
+        return None  # subscribe and close take effect at once
+
     def subscribe(self, topic: str, handler: BusHandler) -> _MemorySubscription:
         self._handlers[topic].append(handler)
         return _MemorySubscription(self, topic, handler)

@@ -26,3 +26,11 @@ class EventBus(Protocol):
     async def publish(self, topic: str, message: dict[str, Any]) -> None: ...
 
     def subscribe(self, topic: str, handler: BusHandler) -> Subscription: ...
+
+    async def flush(self) -> None:
+        """Wait until every `subscribe` and `close` made so far is in effect.
+
+        A publish made after `flush` returns reaches the new subscribers (and no longer
+        the closed ones), on this node and on every other.
+        """
+        ...

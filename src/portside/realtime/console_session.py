@@ -90,8 +90,12 @@ async def _serve(
         )
         for conversation_id, last_seq in resume.items():
             conn.seen[conversation_id] = last_seq
-            conn.replay(conversation_id)
+        # Subscribe first, then read the log: an event committed in between is then
+        # either in the replay or delivered live (and deduplicated), never missed.
         hub.attach(conn)
+        await svc.bus.flush()
+        for conversation_id in resume:
+            conn.replay(conversation_id)
         handler = _ConsoleFrames(svc, conn, agent)
         async with heartbeat(conn, limits.heartbeat_s):
             await receive_loop(socket, conn, svc, handler.handle, frames_per_10s=None)

@@ -112,8 +112,12 @@ async def _serve(
                 if optional_int(hello, "conversation_id") == conversation["id"]:
                     resume_from = optional_int(hello, "last_seq") or 0
             conn.seen[conversation["id"]] = min(resume_from, conversation["last_seq"])
-            conn.replay(conversation["id"])
+        # Subscribe first, then read the log: an event committed in between is then
+        # either in the replay or delivered live (and deduplicated), never missed.
         hub.attach(conn)
+        await svc.bus.flush()
+        if conversation is not None:
+            conn.replay(conversation["id"])
         handler = _WidgetFrames(svc, conn, store.id, visitor.visitor_id)
         async with heartbeat(conn, limits.heartbeat_s):
             await receive_loop(socket, conn, svc, handler.handle)
