@@ -1,0 +1,70 @@
+"""Two Portside processes sharing PostgreSQL and Redis act as one service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from portside.services.identity import AgentIdentity
+from portside.services.stores import do_update_store
+from tests.support.clients import client_id, console, login, widget
+from tests.support.factories import make_store, services_for
+from tests.support.server import POSTGRES_URL, REDIS_URL, LiveServer
+
+pytestmark = pytest.mark.skipif(
+    not (POSTGRES_URL and REDIS_URL),
+    reason="needs PORTSIDE_TEST_POSTGRES_URL and PORTSIDE_TEST_REDIS_URL",
+)
+
+
+@pytest.fixture
+def nodes(
+    server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[LiveServer]]:
+    if server.database_url != POSTGRES_URL:
+        pytest.skip("two nodes share the PostgreSQL database")
+    started = []
+    for _node in ("a", "b"):
+        node = LiveServer(
+            data_dir=server.data_dir,  # the same secret key: tokens work on both
+            database_url=POSTGRES_URL,
+            env={"PORTSIDE_REDIS_URL": REDIS_URL, "PORTSIDE_LOGINS_PER_MINUTE": "1000"},
+        )
+        node.start()
+        started.append(node)
+    yield started
+    for node in started:
+        node.stop()
+
+
+async def test_shopper_on_one_node_and_agent_on_another_talk_live(
+    nodes: list[LiveServer],
+) -> None:
+    a, b = nodes
+    async with services_for(a.database_url, a.data_dir) as svc:
+        store = await make_store(svc, origin=a.origin, agents=1)
+        admin = AgentIdentity(store.agents[0]["id"], store.id, "Admin", "a@x", "admin", "-")
+        await do_update_store(svc, admin, {"allowed_origins": [a.origin, b.origin]})
+    http = await login(b.base_url, store.agents[0]["email"], store.agents[0]["password"])
+    async with (
+        console(b.ws_url, http) as desk,
+        widget(a.ws_url, store.widget_key, a.origin) as shopper,
+    ):
+        await desk.expect("welcome")
+        await shopper.expect("welcome")
+        await shopper.send(type="message.send", client_id=client_id(), text="hello from A")
+        conversation_id = (await shopper.expect("ack"))["conversation_id"]
+        _created, message = await desk.events(2)
+        assert message["data"]["text"] == "hello from A"
+        await desk.send(
+            type="message.send",
+            conversation_id=conversation_id,
+            client_id=client_id(),
+            text="hello from B",
+        )
+        await desk.expect("ack")
+        frames = await shopper.events(4)
+        assert [e["type"] for e in frames][-1] == "message.created"
+        assert frames[-1]["data"]["text"] == "hello from B"
+    await http.aclose()
