@@ -1,0 +1,347 @@
+// One signed-in session of the console: the views, the socket, and the live feed that
+// ties them together.
+//
+// Every `event` frame goes to the conversation store (the inbox rows), to the cached
+// transcript logs and to the composer's outbox; each dedupes by seq on its own. An event
+// of a conversation the console does not know yet makes it fetch that conversation;
+// events that arrive meanwhile are held and applied after.
+
+import { conversationPath } from "./api.js";
+import { ActionBar } from "./actions.js";
+import { Composer } from "./composer.js";
+import { ConversationStore, newestFirst } from "./conversations.js";
+import { byId, isTextEntry } from "./dom.js";
+import { statusLabel } from "./format.js";
+import { InboxView } from "./inbox.js";
+import { ContextPanel } from "./panel.js";
+import { ConsoleSocket } from "./socket.js";
+import { Transcripts } from "./transcript.js";
+
+const TICK_MS = 30_000;
+// The server accepts at most this many conversations in a resume map.
+const MAX_RESUME = 1000;
+const TITLE = "Portside console";
+
+export class App {
+  #api;
+  #agent;
+  #onSessionEnded;
+  #toast;
+  #store;
+  #socket;
+  #inbox;
+  #transcripts;
+  #composer;
+  #actions;
+  #panel;
+  #selectedId = null;
+  #fetching = new Map(); // conversation id -> events held while it is fetched
+  #welcomedBefore = false;
+  #stopped = false; // answers still in flight after stop() must not touch the page
+  #tickTimer = 0;
+  #onKey = (event) => this.#keydown(event);
+  #onVisibility = () => this.#visibilityChanged();
+  #onHash = () => this.#selectFromHash();
+
+  /**
+   * @param {object} deps
+   * @param {{id: number, name: string}} deps.agent  the agent signed in
+   * @param {(message: string) => void} deps.onSessionEnded  back to the login screen
+   */
+  constructor({ api, agent, toast, onSessionEnded }) {
+    this.#api = api;
+    this.#agent = agent;
+    this.#toast = toast;
+    this.#onSessionEnded = onSessionEnded;
+    const onError = (message) => toast.show(message);
+    this.#store = new ConversationStore(agent.id);
+    this.#socket = new ConsoleSocket({
+      resume: () => this.#resumePoints(),
+      onFrame: (frame) => this.#onFrame(frame),
+      onState: (state, detail) => this.#showConnection(state, detail),
+      onSessionEnded: () => this.#onSessionEnded("Your session has ended; log in again."),
+    });
+    this.#inbox = new InboxView({
+      api,
+      store: this.#store,
+      agentId: agent.id,
+      onSelect: (id, options) => this.select(id, options),
+      onError,
+    });
+    // The transcripts ask the composer for pending sends only when they render.
+    this.#transcripts = new Transcripts({
+      api,
+      store: this.#store,
+      agentId: agent.id,
+      onError,
+      pendingFor: (id) => this.#composer.pendingFor(id),
+    });
+    this.#composer = new Composer({
+      socket: this.#socket,
+      transcripts: this.#transcripts,
+      isApplied: (id, seq) => this.#transcripts.hasApplied(id, seq),
+      onLeave: () => this.#inbox.focusRow(this.#selectedId) || byId("conversation-list").focus(),
+      onError,
+    });
+    this.#actions = new ActionBar({
+      api,
+      agentId: agent.id,
+      onDone: (result) => this.#actionDone(result),
+      onError,
+    });
+    this.#panel = new ContextPanel();
+  }
+
+  async start() {
+    byId("agent-name").textContent = this.#agent.name;
+    this.#showConnection("connecting", {});
+    document.addEventListener("keydown", this.#onKey);
+    document.addEventListener("visibilitychange", this.#onVisibility);
+    window.addEventListener("hashchange", this.#onHash);
+    this.#tickTimer = setInterval(() => {
+      this.#inbox.tick();
+      this.#panel.tick();
+    }, TICK_MS);
+    this.#updateTitle();
+    this.#selectFromHash();
+    // The first page before the socket: the hello then resumes from those rows, so no
+    // event between the page and the connection is missed.
+    await this.#inbox.load();
+    this.#socket.start();
+  }
+
+  stop() {
+    this.#stopped = true;
+    this.#socket.stop();
+    document.removeEventListener("keydown", this.#onKey);
+    document.removeEventListener("visibilitychange", this.#onVisibility);
+    window.removeEventListener("hashchange", this.#onHash);
+    clearInterval(this.#tickTimer);
+    this.#inbox.destroy();
+    this.#transcripts.destroy();
+    this.#composer.destroy();
+    this.#actions.destroy();
+    this.#panel.show(null);
+    this.#showHeader(null);
+    history.replaceState(null, "", location.pathname);
+    document.title = TITLE;
+  }
+
+  /** Open a conversation: transcript, composer, context, actions. */
+  async select(id, { focusRow = false } = {}) {
+    if (!Number.isInteger(id) || id <= 0) return;
+    if (id === this.#selectedId) {
+      if (focusRow) this.#inbox.focusRow(id);
+      return;
+    }
+    this.#selectedId = id;
+    this.#store.markRead(id);
+    if (location.hash !== `#conversation-${id}`) {
+      history.replaceState(null, "", `#conversation-${id}`);
+    }
+    this.#inbox.setSelected(id);
+    if (focusRow) this.#inbox.focusRow(id);
+    this.#composer.setConversation(id);
+    this.#transcripts.show(id);
+    this.#showSelected();
+    this.#updateTitle();
+    try {
+      const conversation = this.#store.upsert(await this.#api.get(conversationPath(id)));
+      this.#changed(conversation);
+    } catch (error) {
+      if (this.#selectedId !== id || this.#stopped) return;
+      this.#toast.show(error.message);
+      if (error.status === 404) this.#deselect();
+    }
+  }
+
+  #deselect() {
+    this.#selectedId = null;
+    history.replaceState(null, "", location.pathname);
+    this.#inbox.setSelected(null);
+    this.#composer.setConversation(null);
+    this.#transcripts.show(null);
+    this.#showSelected();
+  }
+
+  #selectFromHash() {
+    const match = /^#conversation-(\d+)$/.exec(location.hash);
+    if (match && Number(match[1]) !== this.#selectedId) this.select(Number(match[1]));
+  }
+
+  #onFrame(frame) {
+    if (this.#stopped) return;
+    switch (frame.type) {
+      case "welcome":
+        this.#composer.setLimits(frame.limits);
+        this.#composer.flush();
+        // Back after a drop: the replay brings the missed events of what is loaded;
+        // the inbox page is read again for conversations that are new to it.
+        if (this.#welcomedBefore) this.#inbox.load();
+        this.#welcomedBefore = true;
+        break;
+      case "event":
+        if (frame.event) this.#onEvent(frame.event);
+        break;
+      case "ack":
+        this.#composer.onAck(frame);
+        break;
+      case "error":
+        if (!this.#composer.onError(frame)) {
+          this.#toast.show(frame.message ?? "Something went wrong.");
+        }
+        break;
+      case "typing":
+        this.#transcripts.onTyping(frame);
+        break;
+      default:
+        break; // pong, synced: nothing to do
+    }
+  }
+
+  #onEvent(event) {
+    const id = event.conversation_id;
+    this.#transcripts.apply(event);
+    this.#composer.confirm(event);
+    const fromShopper = event.type === "message.created" && event.actor?.type === "visitor";
+
+    const held = this.#fetching.get(id);
+    if (held || !this.#store.get(id)) {
+      // New to this console, so new to the agent too.
+      if (fromShopper) this.#markUnread(id);
+      if (held) held.push(event);
+      else this.#fetchNew(id, event);
+      return;
+    }
+    if (!this.#store.applyEvent(event)) return; // a replay of what is known
+    if (fromShopper) this.#markUnread(id);
+    this.#changed(this.#store.get(id));
+  }
+
+  /** A conversation first seen on the live feed: fetch its row, then apply what came. */
+  async #fetchNew(id, event) {
+    const held = [event];
+    this.#fetching.set(id, held);
+    try {
+      await this.#inbox.fetchConversation(id);
+    } catch {
+      return; // gone, or the network is: the next inbox load or event brings it
+    } finally {
+      this.#fetching.delete(id);
+    }
+    for (const later of held) this.#store.applyEvent(later);
+    this.#changed(this.#store.get(id));
+  }
+
+  /** A conversation changed: its row, and the panels if it is the one open. */
+  #changed(conversation) {
+    if (!conversation || this.#stopped) return;
+    if (conversation.status === "resolved") this.#store.markRead(conversation.id);
+    this.#inbox.update(conversation);
+    if (conversation.id === this.#selectedId) this.#showSelected();
+    this.#updateTitle();
+  }
+
+  #actionDone(result) {
+    if (result?.conversation) this.#changed(this.#store.upsert(result.conversation));
+  }
+
+  #showSelected() {
+    const conversation = this.#selectedId === null ? null : this.#store.get(this.#selectedId);
+    this.#panel.show(conversation);
+    this.#actions.show(conversation);
+    this.#showHeader(conversation);
+  }
+
+  #showHeader(conversation) {
+    const title = byId("conversation-title");
+    const meta = byId("conversation-meta");
+    if (!conversation) {
+      title.textContent = this.#selectedId === null ? "No conversation open" : "Loading…";
+      meta.textContent = "";
+      return;
+    }
+    const visitor = conversation.visitor ?? {};
+    title.textContent = visitor.name || visitor.email || `Visitor ${visitor.id ?? ""}`.trim();
+    const who = conversation.assignee
+      ? conversation.assignee.id === this.#agent.id
+        ? "with you"
+        : `with ${conversation.assignee.name}`
+      : "";
+    meta.textContent = [`#${conversation.id}`, statusLabel(conversation.status), who]
+      .filter(Boolean)
+      .join(" · ");
+  }
+
+  #markUnread(id) {
+    if (id === this.#selectedId && !document.hidden) return;
+    this.#store.markUnread(id);
+  }
+
+  #visibilityChanged() {
+    if (document.hidden || this.#selectedId === null) return;
+    this.#store.markRead(this.#selectedId);
+    const conversation = this.#store.get(this.#selectedId);
+    if (conversation) this.#inbox.update(conversation);
+    this.#updateTitle();
+  }
+
+  #updateTitle() {
+    const count = this.#store.unreadCount;
+    document.title = count ? `(${count}) ${TITLE}` : TITLE;
+  }
+
+  /** Where the server resumes each conversation: the lower of row and transcript. */
+  #resumePoints() {
+    const logs = this.#transcripts.resumePoints();
+    const points = {};
+    const recent = this.#store.all().sort(newestFirst).slice(0, MAX_RESUME);
+    for (const conversation of recent) {
+      const log = logs.get(conversation.id);
+      points[String(conversation.id)] = Math.min(conversation.last_seq, log ?? Infinity);
+    }
+    return points;
+  }
+
+  #showConnection(state, { retryAt } = {}) {
+    const node = byId("connection-status");
+    node.dataset.state = state;
+    // Said once per change (it is a live region): no second-by-second countdown.
+    node.textContent = {
+      connected: "Connected",
+      connecting: "Connecting…",
+      offline: "Offline, reconnecting soon",
+    }[state];
+    node.title = retryAt ? `Next attempt at ${new Date(retryAt).toLocaleTimeString()}` : "";
+  }
+
+  #keydown(event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (isTextEntry(event.target)) return; // the composer handles its own keys
+    switch (event.key) {
+      case "j":
+      case "ArrowDown":
+        this.#move(1);
+        break;
+      case "k":
+      case "ArrowUp":
+        this.#move(-1);
+        break;
+      case "r":
+        this.#composer.focus("reply");
+        break;
+      case "n":
+        this.#composer.focus("note");
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  }
+
+  #move(delta) {
+    const id = this.#inbox.neighbour(delta);
+    if (id !== null && id !== this.#selectedId) this.select(id, { focusRow: true });
+    else if (id !== null) this.#inbox.focusRow(id);
+  }
+}

@@ -1,0 +1,339 @@
+// The composer: replies and internal notes, sent over the WebSocket.
+//
+// Every send gets a fresh client_id and is kept in an outbox until it is confirmed: by
+// its `ack`, or by its event arriving on the live feed. Until then it shows as pending
+// under the transcript. A send made while offline waits in the outbox and goes out after
+// the next `welcome`; one that was in flight when the line dropped is sent again with the
+// same client_id, which the server stores once. A send the server refuses (an `error`
+// with its ref) comes back into the text box with the reason, so nothing typed is lost.
+
+import { byId } from "./dom.js";
+
+// A `typing: true` goes out at most this often while the agent types...
+const TYPING_EVERY_MS = 3_000;
+// ...and `typing: false` after this long without a key press.
+const TYPING_IDLE_MS = 4_000;
+const DEFAULT_MAX_CHARS = 4000;
+
+const MODES = {
+  reply: {
+    label: "Reply to the shopper",
+    placeholder: "Reply to the shopper (Enter sends, Shift+Enter for a new line)",
+    send: "Send",
+  },
+  note: {
+    label: "Internal note: only agents see it",
+    placeholder: "Write an internal note; the shopper never sees it",
+    send: "Add note",
+  },
+};
+
+export class Composer {
+  #socket;
+  #transcripts;
+  #isApplied;
+  #onLeave;
+  #onError;
+  #form = byId("composer");
+  #input = byId("reply-input");
+  #sendButton = byId("reply-send");
+  #modeButton = byId("mode-note");
+  #modeLabel = byId("composer-mode");
+  #counter = byId("reply-counter");
+  #error = byId("composer-error");
+  #conversationId = null;
+  #mode = "reply";
+  #maxChars = DEFAULT_MAX_CHARS;
+  #drafts = new Map(); // conversation id -> {text, mode}
+  #outbox = new Map(); // client_id -> {clientId, conversationId, type, text, mode, state}
+  #typing = { active: false, conversationId: null, sentAt: 0, idleTimer: 0, deferTimer: 0 };
+  #listeners = [];
+
+  /**
+   * @param {object} deps
+   * @param {(conversationId: number, seq: number) => boolean} deps.isApplied
+   *   whether the console has already applied that event
+   * @param {() => void} deps.onLeave  Escape in the text box
+   * @param {(message: string) => void} deps.onError
+   */
+  constructor({ socket, transcripts, isApplied, onLeave, onError }) {
+    this.#socket = socket;
+    this.#transcripts = transcripts;
+    this.#isApplied = isApplied;
+    this.#onLeave = onLeave;
+    this.#onError = onError;
+    this.#listen(this.#form, "submit", (event) => {
+      event.preventDefault();
+      this.#submit();
+    });
+    this.#listen(this.#modeButton, "click", () => {
+      this.#setMode(this.#mode === "note" ? "reply" : "note");
+      this.#input.focus();
+    });
+    this.#listen(this.#input, "keydown", (event) => this.#onKey(event));
+    this.#listen(this.#input, "input", () => this.#onInput());
+    this.#listen(this.#input, "blur", () => this.#stopTyping());
+    this.#setMode("reply");
+    this.setConversation(null);
+  }
+
+  destroy() {
+    this.#stopTyping();
+    for (const [node, type, listener] of this.#listeners) node.removeEventListener(type, listener);
+    this.#outbox.clear();
+    this.#drafts.clear();
+    this.#conversationId = null;
+    this.#input.value = "";
+    this.#input.disabled = true;
+    this.#modeButton.disabled = true;
+    this.#setMode("reply");
+    this.#showError("");
+    this.#refresh();
+  }
+
+  /** The limits from `welcome`. */
+  setLimits(limits) {
+    const max = Number(limits?.max_message_chars);
+    if (max > 0) this.#maxChars = max;
+    this.#refresh();
+  }
+
+  /** Write into another conversation (or none); the draft of each is kept. */
+  setConversation(id) {
+    if (id === this.#conversationId && id !== null) return;
+    this.#stopTyping();
+    this.#saveDraft();
+    this.#conversationId = id;
+    const draft = id === null ? null : this.#drafts.get(id);
+    this.#input.value = draft?.text ?? "";
+    if (draft) this.#setMode(draft.mode);
+    this.#input.disabled = id === null;
+    this.#modeButton.disabled = id === null;
+    this.#showError("");
+    this.#refresh();
+  }
+
+  /** Put the cursor in the text box, in reply or note mode. */
+  focus(mode) {
+    if (this.#conversationId === null) return;
+    if (mode) this.#setMode(mode);
+    this.#input.focus();
+  }
+
+  /** The sends of a conversation still waiting for confirmation, oldest first. */
+  pendingFor(conversationId) {
+    return [...this.#outbox.values()].filter((item) => item.conversationId === conversationId);
+  }
+
+  /** After `welcome`: send what waited offline, and again what was in flight. */
+  flush() {
+    for (const item of this.#outbox.values()) {
+      if (item.state !== "sent") this.#transmit(item);
+    }
+  }
+
+  onAck(frame) {
+    const item = this.#outbox.get(frame.ref) ?? this.#outbox.get(frame.client_id);
+    if (!item) return;
+    if (this.#isApplied(item.conversationId, frame.seq)) {
+      this.#done(item);
+      return;
+    }
+    // Stored; its event is on its way on the live feed (or was stored before: duplicate).
+    item.state = "sent";
+    this.#transcripts.updatePending(item);
+  }
+
+  /** An `error` frame; true if it answered one of our sends. */
+  onError(frame) {
+    const item = frame.ref === undefined ? null : this.#outbox.get(frame.ref);
+    if (!item) return false;
+    this.#done(item);
+    this.#restore(item);
+    const reason = frame.message || "The message could not be sent.";
+    if (item.conversationId === this.#conversationId) this.#showError(reason);
+    else this.#onError(`Not sent to conversation ${item.conversationId}: ${reason}`);
+    return true;
+  }
+
+  /** An event from the live feed: the one of a pending send confirms it. */
+  confirm(event) {
+    const clientId = event.data?.client_id;
+    const item = clientId ? this.#outbox.get(clientId) : null;
+    if (item && item.conversationId === event.conversation_id) this.#done(item);
+  }
+
+  #submit() {
+    const id = this.#conversationId;
+    const text = this.#input.value.trim();
+    if (id === null || !text) return;
+    const length = countChars(text);
+    if (length > this.#maxChars) {
+      const limit = this.#maxChars;
+      this.#showError(`A message can have at most ${limit} characters; this one has ${length}.`);
+      return;
+    }
+    const item = {
+      clientId: newClientId(),
+      conversationId: id,
+      type: this.#mode === "note" ? "note.send" : "message.send",
+      text,
+      mode: this.#mode,
+      state: "pending",
+    };
+    this.#stopTyping();
+    this.#outbox.set(item.clientId, item);
+    this.#input.value = "";
+    this.#drafts.delete(id);
+    this.#showError("");
+    this.#refresh();
+    this.#transcripts.addPending(item);
+    this.#transmit(item);
+  }
+
+  #transmit(item) {
+    const sent = this.#socket.send({
+      type: item.type,
+      client_id: item.clientId,
+      conversation_id: item.conversationId,
+      text: item.text,
+      ref: item.clientId,
+    });
+    item.state = sent ? "pending" : "queued";
+    this.#transcripts.updatePending(item);
+  }
+
+  #done(item) {
+    this.#outbox.delete(item.clientId);
+    this.#transcripts.removePending(item.clientId);
+  }
+
+  /** A refused send's text back where the agent can fix and resend it. */
+  #restore(item) {
+    const merge = (current) => (current.trim() ? `${item.text}\n${current}` : item.text);
+    if (item.conversationId === this.#conversationId) {
+      this.#input.value = merge(this.#input.value);
+      this.#setMode(item.mode);
+      this.#refresh();
+    } else {
+      const draft = this.#drafts.get(item.conversationId);
+      this.#drafts.set(item.conversationId, { text: merge(draft?.text ?? ""), mode: item.mode });
+    }
+  }
+
+  #onKey(event) {
+    // While an input method composes (Chinese, Japanese...), Enter picks a candidate.
+    const composing = event.isComposing || event.keyCode === 229;
+    if (event.key === "Enter" && !event.shiftKey && !composing) {
+      event.preventDefault();
+      this.#submit();
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      this.#input.blur();
+      this.#onLeave();
+    }
+  }
+
+  #onInput() {
+    this.#showError("");
+    this.#refresh();
+    if (this.#mode === "reply" && this.#input.value.trim()) this.#typingPulse();
+    else this.#stopTyping();
+  }
+
+  #setMode(mode) {
+    this.#mode = mode;
+    const words = MODES[mode];
+    this.#form.classList.toggle("is-note", mode === "note");
+    this.#modeButton.setAttribute("aria-pressed", String(mode === "note"));
+    this.#modeLabel.textContent = words.label;
+    this.#input.placeholder = words.placeholder;
+    this.#input.setAttribute("aria-label", words.label);
+    this.#sendButton.textContent = words.send;
+    if (mode === "note") this.#stopTyping(); // a note is nothing the shopper should sense
+  }
+
+  #saveDraft() {
+    if (this.#conversationId === null) return;
+    const text = this.#input.value;
+    if (text.trim()) this.#drafts.set(this.#conversationId, { text, mode: this.#mode });
+    else this.#drafts.delete(this.#conversationId);
+  }
+
+  #refresh() {
+    const length = countChars(this.#input.value.trim());
+    const over = length > this.#maxChars;
+    this.#counter.textContent = `${length} / ${this.#maxChars}`;
+    this.#counter.classList.toggle("is-over", over);
+    this.#counter.classList.toggle("is-near", !over && length > this.#maxChars * 0.9);
+    this.#sendButton.disabled = this.#conversationId === null || length === 0 || over;
+  }
+
+  #showError(message) {
+    this.#error.textContent = message;
+    this.#error.hidden = !message;
+  }
+
+  /** A key press in reply mode: the shopper sees "typing" until the agent pauses. */
+  #typingPulse() {
+    const typing = this.#typing;
+    if (typing.active && typing.conversationId !== this.#conversationId) this.#stopTyping();
+    this.#sendTyping();
+    clearTimeout(typing.idleTimer);
+    typing.idleTimer = setTimeout(() => this.#stopTyping(), TYPING_IDLE_MS);
+  }
+
+  /** `typing: true` now, or as soon as the 3 s since the last one have passed. */
+  #sendTyping() {
+    const typing = this.#typing;
+    const wait = typing.sentAt + TYPING_EVERY_MS - Date.now();
+    if (wait > 0) {
+      // Still signalled: the next key press after the wait renews it. Stopped (a send
+      // just went out) but typing again: signal once the wait is over.
+      if (!typing.active && !typing.deferTimer) {
+        typing.deferTimer = setTimeout(() => {
+          typing.deferTimer = 0;
+          this.#sendTyping();
+        }, wait);
+      }
+      return;
+    }
+    const frame = { type: "typing", conversation_id: this.#conversationId, state: true };
+    if (this.#socket.send(frame)) {
+      typing.active = true;
+      typing.conversationId = this.#conversationId;
+      typing.sentAt = Date.now();
+    }
+  }
+
+  #stopTyping() {
+    const typing = this.#typing;
+    clearTimeout(typing.idleTimer);
+    clearTimeout(typing.deferTimer);
+    typing.deferTimer = 0;
+    if (!typing.active) return;
+    typing.active = false;
+    this.#socket.send({ type: "typing", conversation_id: typing.conversationId, state: false });
+  }
+
+  #listen(node, type, listener) {
+    node.addEventListener(type, listener);
+    this.#listeners.push([node, type, listener]);
+  }
+}
+
+/** Characters as the server counts them (code points, not UTF-16 units). */
+function countChars(text) {
+  let count = 0;
+  for (const _ of text) count += 1;
+  return count;
+}
+
+/** `c-` and a random UUID; getRandomValues where randomUUID needs HTTPS and is missing. */
+function newClientId() {
+  if (typeof crypto.randomUUID === "function") return `c-${crypto.randomUUID()}`;
+  const hex = [...crypto.getRandomValues(new Uint8Array(16))]
+    .map((byte) => byte.toString(16).padStart(2, "0"))
+    .join("");
+  return `c-${hex}`;
+}

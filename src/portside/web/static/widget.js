@@ -1,0 +1,1734 @@
+/* Portside chat widget: the shopper's side of the chat, on a store's own pages.
+
+   A store embeds it with one tag (see docs/widget.md):
+
+     <script src="https://PORTSIDE_HOST/widget.js" data-store="WIDGET_KEY"
+             data-product="optional-product-slug" data-lang="optional-lang" async></script>
+
+   It speaks protocol version 1 (docs/protocol.md) over one WebSocket to the server it was
+   loaded from. What it has to get right:
+
+   - Nothing typed is lost. A message goes into an outbox (kept in localStorage) with a
+     client-made id and stays "pending" until the server's `ack`; after every `welcome` the
+     whole outbox is sent again with the same ids, which the server stores only once.
+   - Nothing is shown twice. Events carry a per-conversation `seq`; the widget applies each
+     seq once and resumes from the highest it applied. The echo of the shopper's own
+     message (same client_id) is merged into the bubble already on screen.
+   - It lives inside pages it does not control. Everything is in a shadow root; styles go
+     in through a constructable stylesheet (allowed by a strict `style-src` policy, unlike a
+     <style> element or style attributes); text only ever goes in through textContent or
+     text nodes; the only network traffic is the WebSocket to its own server.
+
+   One file with no build step, so stores can load it straight from their Portside. */
+(() => {
+  "use strict";
+
+  // document.currentScript only exists while this file first runs, so read it now.
+  const script =
+    document.currentScript || document.querySelector('script[data-store][src*="widget.js"]');
+  const STORE_KEY = script ? (script.dataset.store || "").trim() : "";
+  // A page that includes the tag twice gets one widget.
+  if (!STORE_KEY || window.Portside || document.getElementById("portside-widget")) return;
+
+  // ---- settings ------------------------------------------------------------------------
+
+  const PROTOCOL_VERSION = 1;
+  const FIRST_RETRY_MS = 500; // reconnect backoff: 0.5 s doubling...
+  const MAX_RETRY_MS = 15000; // ...up to 15 s...
+  const RETRY_JITTER = 0.2; // ...each wait +-20%, so a restarted server is not stampeded
+  const TOO_MANY_RETRY_MS = 15000; // close 4429: too many sockets from this address
+  const CONNECT_TIMEOUT_MS = 15000; // socket opened but no `welcome` by then: start over
+  const DEFAULT_HEARTBEAT_S = 25;
+  const MIN_HEARTBEAT_S = 5;
+  const TYPING_EVERY_MS = 3000; // `typing: true` at most this often while the shopper types
+  const TYPING_IDLE_MS = 4000; // `typing: false` after this long without a key press
+  const TYPING_SHOWN_MS = 6000; // the other side's typing lapses unless renewed
+  const RATE_LIMIT_MIN_MS = 3000; // after `rate_limited`, wait at least this long...
+  const RATE_LIMIT_MAX_MS = 30000; // ...and at most this long, before sending again
+  const DEFAULT_MAX_CHARS = 4000; // until `welcome` says otherwise
+  const COUNTER_FROM = 0.8; // show "n / max" once the text is this close to the limit
+  const TRANSCRIPT_KEPT = 200; // messages kept in localStorage for an instant first paint
+  const RENDERED_KEPT = 300; // messages kept on screen; older ones leave the DOM
+  const CONTEXT_SETTLE_MS = 300; // after pushState, wait for the app to set document.title
+  const SAVE_DELAY_MS = 100; // a replay of many events is written to storage once
+  const NEAR_BOTTOM_PX = 80;
+  const CLOSE_FATAL = new Set([4403, 4404]); // origin not allowed, unknown store
+  const CLOSE_TOO_MANY = 4429;
+  const CLIENT_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+  const AUTHORS = new Set(["visitor", "agent", "bot", "system"]);
+  const FAILED_REASONS = new Set(["message_too_long", "message_empty", "invalid_client_id"]);
+  const SYSTEM_LINES = new Set(["joined", "queued", "botBack", "reopened", "resolved"]);
+
+  // ---- text in ten languages -----------------------------------------------------------
+
+  const STRINGS = {
+    en: {
+      title: "Chat",
+      dialog: "Chat with {store}",
+      open: "Open chat",
+      openUnread: "Open chat ({n} unread)",
+      close: "Close chat",
+      connecting: "Connecting…",
+      reconnecting: "Reconnecting…",
+      offline: "You're offline. Messages will be sent when you're back online.",
+      unavailable: "Chat isn't available on this site.",
+      messages: "Messages",
+      input: "Your message",
+      placeholder: "Type a message…",
+      send: "Send",
+      you: "You",
+      agent: "Support",
+      bot: "Assistant",
+      typingNamed: "{name} is typing…",
+      typing: "Typing…",
+      joined: "{name} joined the conversation",
+      queued: "Waiting for a team member…",
+      botBack: "You're chatting with our assistant",
+      reopened: "Conversation reopened",
+      resolved: "Conversation resolved",
+      sending: "Sending…",
+      notSent: "Not sent",
+      tooLong: "Too long: at most {max} characters",
+      empty: "The message is empty",
+      failed: "This message couldn't be sent",
+      edit: "Edit",
+      count: "{n} / {max} characters",
+    },
+    zh: {
+      title: "聊天",
+      dialog: "与 {store} 聊天",
+      open: "打开聊天",
+      openUnread: "打开聊天（{n} 条未读）",
+      close: "关闭聊天",
+      connecting: "正在连接…",
+      reconnecting: "正在重新连接…",
+      offline: "您已离线。恢复网络后消息会自动发送。",
+      unavailable: "此网站暂不支持聊天。",
+      messages: "消息",
+      input: "您的消息",
+      placeholder: "输入消息…",
+      send: "发送",
+      you: "我",
+      agent: "客服",
+      bot: "智能助手",
+      typingNamed: "{name} 正在输入…",
+      typing: "对方正在输入…",
+      joined: "{name} 加入了对话",
+      queued: "正在为您转接人工客服…",
+      botBack: "现在由智能助手为您服务",
+      reopened: "对话已重新打开",
+      resolved: "对话已解决",
+      sending: "发送中…",
+      notSent: "未发送",
+      tooLong: "消息过长：最多 {max} 个字符",
+      empty: "消息不能为空",
+      failed: "此消息无法发送",
+      edit: "编辑",
+      count: "{n} / {max} 个字符",
+    },
+    es: {
+      title: "Chat",
+      dialog: "Chat con {store}",
+      open: "Abrir el chat",
+      openUnread: "Abrir el chat (sin leer: {n})",
+      close: "Cerrar el chat",
+      connecting: "Conectando…",
+      reconnecting: "Reconectando…",
+      offline: "Sin conexión. Los mensajes se enviarán cuando vuelvas a estar en línea.",
+      unavailable: "El chat no está disponible en este sitio.",
+      messages: "Mensajes",
+      input: "Tu mensaje",
+      placeholder: "Escribe un mensaje…",
+      send: "Enviar",
+      you: "Tú",
+      agent: "Soporte",
+      bot: "Asistente",
+      typingNamed: "{name} está escribiendo…",
+      typing: "Escribiendo…",
+      joined: "{name} se unió a la conversación",
+      queued: "Esperando a un miembro del equipo…",
+      botBack: "Estás hablando con nuestro asistente",
+      reopened: "Conversación reabierta",
+      resolved: "Conversación resuelta",
+      sending: "Enviando…",
+      notSent: "No enviado",
+      tooLong: "Demasiado largo: máximo {max} caracteres",
+      empty: "El mensaje está vacío",
+      failed: "No se pudo enviar este mensaje",
+      edit: "Editar",
+      count: "{n} / {max} caracteres",
+    },
+    de: {
+      title: "Chat",
+      dialog: "Chat mit {store}",
+      open: "Chat öffnen",
+      openUnread: "Chat öffnen (ungelesen: {n})",
+      close: "Chat schließen",
+      connecting: "Verbindung wird hergestellt…",
+      reconnecting: "Verbindung wird wiederhergestellt…",
+      offline: "Sie sind offline. Nachrichten werden gesendet, sobald Sie wieder online sind.",
+      unavailable: "Der Chat ist auf dieser Website nicht verfügbar.",
+      messages: "Nachrichten",
+      input: "Ihre Nachricht",
+      placeholder: "Nachricht schreiben…",
+      send: "Senden",
+      you: "Sie",
+      agent: "Support",
+      bot: "Assistent",
+      typingNamed: "{name} schreibt…",
+      typing: "Schreibt…",
+      joined: "{name} ist dem Gespräch beigetreten",
+      queued: "Warten auf eine Person aus dem Team…",
+      botBack: "Sie chatten mit unserem Assistenten",
+      reopened: "Gespräch wieder geöffnet",
+      resolved: "Gespräch abgeschlossen",
+      sending: "Wird gesendet…",
+      notSent: "Nicht gesendet",
+      tooLong: "Zu lang: höchstens {max} Zeichen",
+      empty: "Die Nachricht ist leer",
+      failed: "Diese Nachricht konnte nicht gesendet werden",
+      edit: "Bearbeiten",
+      count: "{n} / {max} Zeichen",
+    },
+    fr: {
+      title: "Chat",
+      dialog: "Discuter avec {store}",
+      open: "Ouvrir le chat",
+      openUnread: "Ouvrir le chat (non lus : {n})",
+      close: "Fermer le chat",
+      connecting: "Connexion…",
+      reconnecting: "Reconnexion…",
+      offline: "Vous êtes hors ligne. Vos messages seront envoyés dès votre retour en ligne.",
+      unavailable: "Le chat n'est pas disponible sur ce site.",
+      messages: "Messages",
+      input: "Votre message",
+      placeholder: "Écrivez un message…",
+      send: "Envoyer",
+      you: "Vous",
+      agent: "Support",
+      bot: "Assistant",
+      typingNamed: "{name} est en train d'écrire…",
+      typing: "En train d'écrire…",
+      joined: "{name} a rejoint la conversation",
+      queued: "En attente d'un membre de l'équipe…",
+      botBack: "Vous discutez avec notre assistant",
+      reopened: "Conversation rouverte",
+      resolved: "Conversation résolue",
+      sending: "Envoi…",
+      notSent: "Non envoyé",
+      tooLong: "Trop long : {max} caractères au maximum",
+      empty: "Le message est vide",
+      failed: "Impossible d'envoyer ce message",
+      edit: "Modifier",
+      count: "{n} / {max} caractères",
+    },
+    ja: {
+      title: "チャット",
+      dialog: "{store}とのチャット",
+      open: "チャットを開く",
+      openUnread: "チャットを開く（未読 {n} 件）",
+      close: "チャットを閉じる",
+      connecting: "接続中…",
+      reconnecting: "再接続中…",
+      offline: "オフラインです。オンラインに戻るとメッセージが送信されます。",
+      unavailable: "このサイトではチャットをご利用いただけません。",
+      messages: "メッセージ",
+      input: "メッセージ",
+      placeholder: "メッセージを入力…",
+      send: "送信",
+      you: "あなた",
+      agent: "サポート",
+      bot: "アシスタント",
+      typingNamed: "{name}が入力中…",
+      typing: "入力中…",
+      joined: "{name}が会話に参加しました",
+      queued: "担当者におつなぎしています…",
+      botBack: "アシスタントが対応しています",
+      reopened: "会話が再開されました",
+      resolved: "会話は解決済みです",
+      sending: "送信中…",
+      notSent: "未送信",
+      tooLong: "長すぎます：最大 {max} 文字",
+      empty: "メッセージが空です",
+      failed: "このメッセージを送信できませんでした",
+      edit: "編集",
+      count: "{n} / {max} 文字",
+    },
+    pt: {
+      title: "Chat",
+      dialog: "Conversar com {store}",
+      open: "Abrir o chat",
+      openUnread: "Abrir o chat (não lidas: {n})",
+      close: "Fechar o chat",
+      connecting: "Conectando…",
+      reconnecting: "Reconectando…",
+      offline: "Você está offline. As mensagens serão enviadas quando a conexão voltar.",
+      unavailable: "O chat não está disponível neste site.",
+      messages: "Mensagens",
+      input: "Sua mensagem",
+      placeholder: "Digite uma mensagem…",
+      send: "Enviar",
+      you: "Você",
+      agent: "Suporte",
+      bot: "Assistente",
+      typingNamed: "{name} está digitando…",
+      typing: "Digitando…",
+      joined: "{name} entrou na conversa",
+      queued: "Aguardando um membro da equipe…",
+      botBack: "Você está conversando com nosso assistente",
+      reopened: "Conversa reaberta",
+      resolved: "Conversa resolvida",
+      sending: "Enviando…",
+      notSent: "Não enviada",
+      tooLong: "Muito longa: no máximo {max} caracteres",
+      empty: "A mensagem está vazia",
+      failed: "Não foi possível enviar esta mensagem",
+      edit: "Editar",
+      count: "{n} / {max} caracteres",
+    },
+    ko: {
+      title: "채팅",
+      dialog: "{store} 채팅",
+      open: "채팅 열기",
+      openUnread: "채팅 열기 (읽지 않음 {n}개)",
+      close: "채팅 닫기",
+      connecting: "연결 중…",
+      reconnecting: "다시 연결 중…",
+      offline: "오프라인 상태입니다. 다시 연결되면 메시지가 전송됩니다.",
+      unavailable: "이 사이트에서는 채팅을 사용할 수 없습니다.",
+      messages: "메시지",
+      input: "메시지",
+      placeholder: "메시지를 입력하세요…",
+      send: "보내기",
+      you: "나",
+      agent: "상담원",
+      bot: "어시스턴트",
+      typingNamed: "{name}님이 입력 중…",
+      typing: "입력 중…",
+      joined: "{name}님이 대화에 참여했습니다",
+      queued: "상담원을 연결하고 있습니다…",
+      botBack: "어시스턴트와 대화하고 있습니다",
+      reopened: "대화가 다시 열렸습니다",
+      resolved: "대화가 해결되었습니다",
+      sending: "보내는 중…",
+      notSent: "전송되지 않음",
+      tooLong: "너무 깁니다: 최대 {max}자",
+      empty: "메시지가 비어 있습니다",
+      failed: "이 메시지를 보낼 수 없습니다",
+      edit: "수정",
+      count: "{n} / {max}자",
+    },
+    ar: {
+      title: "المحادثة",
+      dialog: "محادثة مع {store}",
+      open: "افتح المحادثة",
+      openUnread: "افتح المحادثة (غير المقروءة: {n})",
+      close: "أغلق المحادثة",
+      connecting: "جارٍ الاتصال…",
+      reconnecting: "جارٍ إعادة الاتصال…",
+      offline: "أنت غير متصل. سيتم إرسال الرسائل عند عودة الاتصال.",
+      unavailable: "المحادثة غير متاحة على هذا الموقع.",
+      messages: "الرسائل",
+      input: "رسالتك",
+      placeholder: "اكتب رسالة…",
+      send: "إرسال",
+      you: "أنت",
+      agent: "الدعم",
+      bot: "المساعد",
+      typingNamed: "{name} يكتب…",
+      typing: "يكتب الآن…",
+      joined: "{name} في المحادثة الآن",
+      queued: "بانتظار أحد أعضاء الفريق…",
+      botBack: "أنت تتحدث مع مساعدنا",
+      reopened: "أُعيد فتح المحادثة",
+      resolved: "تم حل المحادثة",
+      sending: "جارٍ الإرسال…",
+      notSent: "لم تُرسل",
+      tooLong: "الرسالة طويلة جدًا: الحد الأقصى {max} حرف",
+      empty: "الرسالة فارغة",
+      failed: "تعذّر إرسال هذه الرسالة",
+      edit: "تعديل",
+      count: "{n} / {max} حرف",
+    },
+    ru: {
+      title: "Чат",
+      dialog: "Чат с {store}",
+      open: "Открыть чат",
+      openUnread: "Открыть чат (непрочитанных: {n})",
+      close: "Закрыть чат",
+      connecting: "Подключение…",
+      reconnecting: "Переподключение…",
+      offline: "Нет соединения. Сообщения будут отправлены, когда связь восстановится.",
+      unavailable: "Чат недоступен на этом сайте.",
+      messages: "Сообщения",
+      input: "Ваше сообщение",
+      placeholder: "Напишите сообщение…",
+      send: "Отправить",
+      you: "Вы",
+      agent: "Поддержка",
+      bot: "Ассистент",
+      typingNamed: "{name} печатает…",
+      typing: "Печатает…",
+      joined: "{name} теперь в чате",
+      queued: "Ожидаем сотрудника…",
+      botBack: "Вам отвечает наш ассистент",
+      reopened: "Разговор возобновлён",
+      resolved: "Вопрос решён",
+      sending: "Отправка…",
+      notSent: "Не отправлено",
+      tooLong: "Слишком длинное сообщение: не более {max} символов",
+      empty: "Сообщение пустое",
+      failed: "Не удалось отправить сообщение",
+      edit: "Изменить",
+      count: "{n} / {max} символов",
+    },
+  };
+  const RTL_LANGUAGES = new Set(["ar"]);
+
+  /** data-lang, else the browser's language, else English; only the primary subtag counts. */
+  function pickLanguage() {
+    for (const tag of [script.dataset.lang, navigator.language]) {
+      const base = String(tag || "").toLowerCase().split(/[-_]/)[0];
+      if (Object.prototype.hasOwnProperty.call(STRINGS, base)) return base;
+    }
+    return "en";
+  }
+
+  const LANG = pickLanguage();
+
+  function t(key, args) {
+    const template = STRINGS[LANG][key] || STRINGS.en[key];
+    return template.replace(/\{(\w+)\}/g, (_, name) =>
+      args && args[name] != null ? String(args[name]) : "",
+    );
+  }
+
+  // ---- local storage (may be missing or throw: Safari private mode, blocked storage) ---
+
+  const storage = {
+    key: (name) => `portside:${STORE_KEY}:${name}`,
+    read(name) {
+      try {
+        const raw = window.localStorage.getItem(this.key(name));
+        return raw === null ? null : JSON.parse(raw);
+      } catch {
+        return null;
+      }
+    },
+    write(name, value) {
+      try {
+        window.localStorage.setItem(this.key(name), JSON.stringify(value));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    remove(name) {
+      try {
+        window.localStorage.removeItem(this.key(name));
+      } catch {
+        // nothing stored, nothing to remove
+      }
+    },
+  };
+
+  // ---- small helpers -----------------------------------------------------------------
+
+  /** An element with attributes and children; strings become text nodes, never HTML. */
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value !== null && value !== undefined && value !== false) {
+        node.setAttribute(name, value === true ? "" : String(value));
+      }
+    }
+    for (const child of children || []) node.append(child);
+    return node;
+  }
+
+  /** Characters as the server counts them (code points), not UTF-16 units. */
+  function codePoints(text) {
+    return Array.from(text).length;
+  }
+
+  function newClientId() {
+    const cryptoApi = window.crypto;
+    // randomUUID needs a secure context; a store served over plain http gets hex instead.
+    if (cryptoApi && typeof cryptoApi.randomUUID === "function") {
+      return `w-${cryptoApi.randomUUID()}`;
+    }
+    const bytes = new Uint8Array(16);
+    if (cryptoApi && cryptoApi.getRandomValues) cryptoApi.getRandomValues(bytes);
+    else for (let i = 0; i < bytes.length; i += 1) bytes[i] = Math.floor(Math.random() * 256);
+    return `w-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  }
+
+  function isSeq(value) {
+    return Number.isInteger(value) && value >= 0;
+  }
+
+  function timeZone() {
+    try {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The WebSocket endpoint on the server this script came from; wss when it came over https. */
+  function socketUrl() {
+    const src = new URL(script.src, window.location.href);
+    const scheme = src.protocol === "https:" ? "wss:" : "ws:";
+    return `${scheme}//${src.host}/ws/widget?store=${encodeURIComponent(STORE_KEY)}`;
+  }
+
+  // ---- state -------------------------------------------------------------------------
+
+  const state = {
+    token: null, // the visitor token: who this shopper is, across page loads
+    conversationId: null, // the conversation on screen (the visitor's latest)
+    highest: new Map(), // conversation id -> highest seq applied
+    product: null,
+    open: false,
+    unread: 0,
+    maxChars: DEFAULT_MAX_CHARS,
+    heartbeatMs: DEFAULT_HEARTBEAT_S * 1000,
+    connection: "connecting", // "connecting" | "connected" | "offline"
+    everConnected: false,
+    fatal: false, // closed 4403/4404: this page may not chat, retrying will not help
+  };
+
+  function normaliseProduct(slug) {
+    return typeof slug === "string" && slug.trim() ? slug.trim() : null;
+  }
+  state.product = normaliseProduct(script.dataset.product);
+
+  function highestFor(conversationId) {
+    return state.highest.get(conversationId) || 0;
+  }
+
+  // ---- the user interface ------------------------------------------------------------
+
+  const CSS = `
+:host { all: initial; }
+.root {
+  --accent: var(--portside-accent, #1d4ed8);
+  --accent-text: var(--portside-accent-text, #ffffff);
+  --text: #1f2328;
+  --muted: #57606a;
+  --surface: #ffffff;
+  --bubble: #eef1f4;
+  --line: #d0d7de;
+  --danger: #b3261e;
+  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Helvetica Neue",
+    Arial, "PingFang SC", "Hiragino Sans", "Microsoft YaHei", sans-serif;
+  color: var(--text);
+}
+[hidden] { display: none !important; }
+button, textarea { font: inherit; color: inherit; }
+button { cursor: pointer; }
+:focus { outline: none; }
+:focus-visible {
+  outline: 3px solid #111111;
+  outline-offset: 2px;
+  box-shadow: 0 0 0 2px #ffffff;
+}
+.sr-only {
+  position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; border: 0;
+}
+.launcher {
+  position: fixed; right: 20px; bottom: 20px; z-index: 2147483000;
+  width: 56px; height: 56px; border-radius: 50%; border: 2px solid transparent;
+  background: var(--accent); color: var(--accent-text);
+  display: grid; place-items: center;
+  box-shadow: 0 4px 14px rgba(0, 0, 0, 0.25);
+  transition: transform 0.15s ease-out;
+}
+.launcher:hover { transform: scale(1.05); }
+.launcher svg { width: 28px; height: 28px; fill: currentColor; }
+.badge {
+  position: absolute; top: -4px; right: -4px; min-width: 20px; height: 20px; padding: 0 5px;
+  box-sizing: border-box; border-radius: 10px; border: 2px solid #ffffff;
+  background: #d1242f; color: #ffffff; font-size: 11px; font-weight: 700; line-height: 16px;
+  text-align: center;
+}
+.panel {
+  position: fixed; right: 20px; bottom: 88px; z-index: 2147483001;
+  width: 370px; max-width: calc(100vw - 40px);
+  height: 580px; max-height: calc(100vh - 108px);
+  display: flex; flex-direction: column; box-sizing: border-box;
+  background: var(--surface); border: 1px solid var(--line); border-radius: 14px;
+  box-shadow: 0 12px 40px rgba(0, 0, 0, 0.22); overflow: hidden;
+  animation: portside-in 0.18s ease-out;
+}
+@keyframes portside-in { from { opacity: 0; transform: translateY(8px); } }
+.header {
+  display: flex; align-items: center; gap: 8px; padding: 8px 8px 8px 16px;
+  background: var(--accent); color: var(--accent-text);
+}
+.panel[dir="rtl"] .header { padding: 8px 16px 8px 8px; }
+.title {
+  flex: 1; margin: 0; font-size: 16px; font-weight: 600;
+  overflow: hidden; text-overflow: ellipsis; white-space: nowrap;
+}
+.close {
+  width: 44px; height: 44px; border: 0; border-radius: 8px; background: transparent;
+  color: inherit; font-size: 26px; line-height: 1;
+}
+.close:hover { background: rgba(255, 255, 255, 0.15); }
+.status {
+  margin: 0; padding: 6px 16px; font-size: 13px;
+  background: #fff8c5; color: #4d3d00; border-bottom: 1px solid #eedc82;
+}
+.status[data-state="offline"] { background: #ffebe9; color: #82071e; border-color: #ffc1c0; }
+.messages {
+  flex: 1; overflow-y: auto; overscroll-behavior: contain;
+  display: flex; flex-direction: column; gap: 8px; padding: 12px;
+}
+.message {
+  max-width: 85%; box-sizing: border-box; padding: 8px 12px; border-radius: 14px;
+  border: 1px solid transparent; background: var(--bubble); align-self: flex-start;
+}
+.message[data-author="visitor"] {
+  align-self: flex-end; background: var(--accent); color: var(--accent-text);
+}
+.message[data-author="visitor"][data-state="pending"] { opacity: 0.8; }
+.message[data-author="visitor"][data-state="failed"] {
+  background: var(--surface); color: var(--text); border-color: var(--danger);
+}
+.message[data-author="system"] {
+  align-self: center; max-width: 95%; padding: 2px 8px; background: transparent;
+  color: var(--muted); font-size: 13px; text-align: center;
+}
+.name { display: block; font-size: 12px; font-weight: 600; color: var(--muted); }
+.text { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+.meta { display: block; margin-top: 2px; font-size: 11px; opacity: 0.85; }
+.message[data-state="failed"] .meta { color: var(--danger); opacity: 1; }
+.edit {
+  margin-inline-start: 6px; padding: 0 4px; border: 0; background: transparent;
+  color: inherit; font-size: 12px; text-decoration: underline;
+}
+.typing {
+  margin: 0; padding: 0 16px 6px; font-size: 13px; color: var(--muted); font-style: italic;
+}
+.composer {
+  display: grid; grid-template-columns: 1fr auto; gap: 8px; align-items: end;
+  padding: 10px 12px calc(10px + env(safe-area-inset-bottom, 0px));
+  border-top: 1px solid var(--line);
+}
+.input {
+  box-sizing: border-box; width: 100%; min-height: 44px; max-height: 140px; resize: none;
+  field-sizing: content; padding: 10px 12px; border: 1px solid #8c959f; border-radius: 10px;
+  background: var(--surface); font-size: 16px; line-height: 1.4;
+}
+.input[aria-invalid="true"] { border-color: var(--danger); }
+.send {
+  min-height: 44px; padding: 0 16px; border: 2px solid transparent; border-radius: 10px;
+  background: var(--accent); color: var(--accent-text); font-weight: 600;
+}
+.send:disabled, .input:disabled { opacity: 0.5; cursor: not-allowed; }
+.hint { grid-column: 1 / -1; margin: 0; font-size: 12px; color: var(--muted); }
+.hint:empty { display: none; }
+.error { color: var(--danger); }
+@media (max-width: 479.98px) {
+  .panel {
+    inset: 0; width: 100%; max-width: none; height: 100%; max-height: none;
+    border: 0; border-radius: 0;
+  }
+}
+@media (prefers-reduced-motion: reduce) {
+  .panel { animation: none; }
+  .launcher { transition: none; }
+  .launcher:hover { transform: none; }
+}
+@media (forced-colors: active) {
+  .launcher, .send, .message, .badge { border-color: CanvasText; }
+}
+`;
+
+  let host = null;
+  let ui = null;
+
+  function chatIcon() {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute(
+      "d",
+      "M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.5 4v-4" +
+        "A1.5 1.5 0 0 1 4 14.5z",
+    );
+    svg.append(path);
+    return svg;
+  }
+
+  function buildUi() {
+    const badge = el("span", {
+      class: "badge",
+      "data-testid": "badge",
+      "aria-hidden": "true", // the launcher's label says how many
+      hidden: true,
+    });
+    const launcher = el(
+      "button",
+      {
+        type: "button",
+        class: "launcher",
+        "data-testid": "launcher",
+        "aria-expanded": "false",
+        "aria-controls": "portside-panel",
+        "aria-label": t("open"),
+      },
+      [chatIcon(), badge],
+    );
+    const title = el("h2", { class: "title", "data-testid": "title" }, [t("title")]);
+    const closeButton = el(
+      "button",
+      { type: "button", class: "close", "data-testid": "close", "aria-label": t("close") },
+      [el("span", { "aria-hidden": "true" }, ["×"])],
+    );
+    const status = el("p", {
+      class: "status",
+      "data-testid": "status",
+      role: "status",
+      "data-state": "connecting",
+    });
+    const messages = el("div", {
+      class: "messages",
+      "data-testid": "messages",
+      role: "log",
+      "aria-live": "polite",
+      "aria-label": t("messages"),
+      tabindex: "0", // so a keyboard can scroll the history
+    });
+    const typing = el("p", { class: "typing", "data-testid": "typing", hidden: true });
+    const input = el("textarea", {
+      class: "input",
+      "data-testid": "input",
+      id: "portside-input",
+      rows: "1",
+      maxlength: String(DEFAULT_MAX_CHARS),
+      "aria-label": t("input"),
+      "aria-describedby": "portside-counter portside-error",
+      placeholder: t("placeholder"),
+      autocomplete: "off",
+      enterkeyhint: "send",
+    });
+    const send = el("button", { type: "submit", class: "send", "data-testid": "send" }, [
+      t("send"),
+    ]);
+    // The counter is not a live region (it would speak on every key press); errors are.
+    const counter = el("p", {
+      class: "hint",
+      "data-testid": "counter",
+      id: "portside-counter",
+      hidden: true,
+    });
+    const error = el("p", {
+      class: "hint error",
+      "data-testid": "input-error",
+      id: "portside-error",
+      role: "alert",
+    });
+    const form = el("form", { class: "composer", "data-testid": "composer", novalidate: true }, [
+      input,
+      send,
+      counter,
+      error,
+    ]);
+    const panel = el(
+      "section",
+      {
+        class: "panel",
+        "data-testid": "panel",
+        id: "portside-panel",
+        role: "dialog",
+        "aria-label": t("title"),
+        lang: LANG,
+        dir: RTL_LANGUAGES.has(LANG) ? "rtl" : "ltr",
+        hidden: true,
+      },
+      [el("header", { class: "header" }, [title, closeButton]), status, messages, typing, form],
+    );
+    const root = el("div", { class: "root", lang: LANG }, [panel, launcher]);
+    return {
+      root,
+      launcher,
+      badge,
+      panel,
+      title,
+      closeButton,
+      status,
+      messages,
+      typing,
+      form,
+      input,
+      send,
+      counter,
+      error,
+    };
+  }
+
+  function applyStyles(shadow) {
+    try {
+      // A constructable stylesheet is not blocked by the host page's style-src policy.
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      shadow.adoptedStyleSheets = [sheet];
+      return;
+    } catch {
+      // Older browsers: a <style> element, which needs style-src to allow it.
+    }
+    shadow.append(el("style", {}, [CSS]));
+  }
+
+  function setStoreName(name) {
+    ui.title.textContent = name;
+    ui.panel.setAttribute("aria-label", t("dialog", { store: name }));
+  }
+
+  function renderConnection() {
+    const { status } = ui;
+    status.dataset.state = state.connection;
+    let text = "";
+    if (state.fatal) text = t("unavailable");
+    else if (state.connection === "offline" && navigator.onLine === false) text = t("offline");
+    else if (state.connection !== "connected") {
+      text = state.everConnected ? t("reconnecting") : t("connecting");
+    }
+    status.textContent = text;
+    status.hidden = state.connection === "connected";
+    ui.input.disabled = state.fatal;
+    ui.send.disabled = state.fatal;
+  }
+
+  function setConnection(next) {
+    state.connection = next;
+    renderConnection();
+  }
+
+  function renderLauncher() {
+    const { launcher, badge } = ui;
+    launcher.setAttribute("aria-expanded", String(state.open));
+    let label = t("open");
+    if (state.open) label = t("close");
+    else if (state.unread > 0) label = t("openUnread", { n: state.unread });
+    launcher.setAttribute("aria-label", label);
+    badge.textContent = state.unread > 9 ? "9+" : String(state.unread);
+    badge.hidden = state.unread === 0;
+  }
+
+  /** Open or close the panel. `focus`: move focus (into the input, or back to the launcher). */
+  function setOpen(open, focus) {
+    state.open = open;
+    ui.panel.hidden = !open;
+    if (open) state.unread = 0;
+    renderLauncher();
+    storage.write("open", open);
+    if (open) {
+      scrollToEnd();
+      if (focus) (ui.input.disabled ? ui.closeButton : ui.input).focus();
+    } else if (focus) {
+      ui.launcher.focus();
+    }
+  }
+
+  /** A problem with what is in the text box, shown (and announced) under it; "" clears it. */
+  function showError(text) {
+    ui.error.textContent = text;
+    ui.input.setAttribute("aria-invalid", String(Boolean(text)));
+  }
+
+  /** "n / max characters" once the text nears the limit; the error once it is over. */
+  function updateCounter() {
+    const length = codePoints(ui.input.value.trim());
+    const max = state.maxChars;
+    ui.counter.textContent = t("count", { n: length, max });
+    ui.counter.hidden = length < max * COUNTER_FROM;
+    showError(length > max ? t("tooLong", { max }) : "");
+  }
+
+  // ---- the transcript on screen ------------------------------------------------------
+  //
+  // A record is one line of the log: {conversationId, seq, author, name, text, clientId,
+  // at, state, reason, system, el}. `items` keeps them in display order: those with a seq
+  // first, by (conversation, seq), then the shopper's unconfirmed ones in the order typed.
+  // Those unconfirmed ones (state "pending" or "failed") are the outbox.
+
+  const items = [];
+  const bySeq = new Map(); // "conversation:seq" -> record
+  const byClientId = new Map(); // the shopper's messages, client_id -> record
+
+  function seqKey(conversationId, seq) {
+    return `${conversationId}:${seq}`;
+  }
+
+  function comesBefore(record, other) {
+    if (other.seq === null) return true; // unconfirmed messages stay at the end
+    if (record.conversationId !== other.conversationId) {
+      return record.conversationId < other.conversationId;
+    }
+    return record.seq < other.seq;
+  }
+
+  function nearBottom() {
+    const box = ui.messages;
+    return box.scrollHeight - box.scrollTop - box.clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  function scrollToEnd() {
+    ui.messages.scrollTop = ui.messages.scrollHeight;
+  }
+
+  function systemText(system) {
+    if (system.key === "joined") return t("joined", { name: system.name || t("agent") });
+    return t(system.key);
+  }
+
+  function stateLine(record) {
+    if (record.state === "pending") return t("sending");
+    if (record.state === "failed") {
+      let reason = t("failed");
+      if (record.reason === "message_too_long") reason = t("tooLong", { max: state.maxChars });
+      else if (record.reason === "message_empty") reason = t("empty");
+      return `${t("notSent")}: ${reason}`;
+    }
+    return "";
+  }
+
+  function render(record) {
+    const node = record.el || el("div", { class: "message", "data-testid": "message" });
+    record.el = node;
+    node.dataset.author = record.author;
+    if (record.seq === null) delete node.dataset.seq;
+    else node.dataset.seq = String(record.seq);
+    if (record.author === "visitor") node.dataset.state = record.state;
+    else delete node.dataset.state;
+
+    if (record.system) {
+      node.replaceChildren(el("p", { class: "text" }, [systemText(record.system)]));
+      return;
+    }
+    const parts = [];
+    if (record.author === "agent" || record.author === "bot") {
+      const name = record.name || t(record.author === "bot" ? "bot" : "agent");
+      parts.push(el("span", { class: "name" }, [name]));
+    } else if (record.author === "visitor") {
+      parts.push(el("span", { class: "sr-only" }, [`${t("you")}: `]));
+    }
+    parts.push(el("p", { class: "text" }, [record.text]));
+    const meta = el("span", { class: "meta" }, [stateLine(record)]);
+    if (record.state === "failed") {
+      const edit = el("button", { type: "button", class: "edit" }, [t("edit")]);
+      edit.addEventListener("click", () => editFailed(record));
+      meta.append(edit);
+    }
+    if (meta.textContent) parts.push(meta);
+    node.replaceChildren(...parts);
+  }
+
+  /** Put a record (new or changed) where it belongs in the log. */
+  function place(record) {
+    const stick = nearBottom();
+    const current = items.indexOf(record);
+    if (current >= 0) items.splice(current, 1);
+    let at = items.length;
+    if (record.seq !== null) {
+      const later = items.findIndex((other) => comesBefore(record, other));
+      if (later >= 0) at = later;
+    }
+    items.splice(at, 0, record);
+    const next = items[at + 1];
+    ui.messages.insertBefore(record.el, next ? next.el : null);
+    if (record.seq !== null) bySeq.set(seqKey(record.conversationId, record.seq), record);
+    if (record.clientId) byClientId.set(record.clientId, record);
+    // A long-lived tab should not grow without bound: the oldest lines leave the screen.
+    while (items.length > RENDERED_KEPT && items[0].seq !== null) forget(items[0]);
+    if (stick) scrollToEnd();
+  }
+
+  /** Add a line, or update the one already shown for the same event (server truth wins). */
+  function show(fields) {
+    let record = fields.seq !== null ? bySeq.get(seqKey(fields.conversationId, fields.seq)) : null;
+    if (record) Object.assign(record, fields);
+    else {
+      record = { clientId: null, name: null, state: null, reason: null, system: null, ...fields };
+    }
+    render(record);
+    place(record);
+    return record;
+  }
+
+  function forget(record) {
+    const index = items.indexOf(record);
+    if (index >= 0) items.splice(index, 1);
+    if (record.el) record.el.remove();
+    if (record.seq !== null) bySeq.delete(seqKey(record.conversationId, record.seq));
+    if (record.clientId && byClientId.get(record.clientId) === record) {
+      byClientId.delete(record.clientId);
+    }
+  }
+
+  /** Drop every confirmed line (the server is about to replay the truth); keep the outbox. */
+  function forgetConfirmed() {
+    for (const record of items.filter((r) => r.seq !== null)) forget(record);
+  }
+
+  function outbox() {
+    return items.filter((r) => r.state === "pending" || r.state === "failed");
+  }
+
+  /** A refused message goes back into the text box, so nothing typed is lost. */
+  function editFailed(record) {
+    forget(record);
+    const current = ui.input.value;
+    ui.input.value = current.trim() ? `${current}\n${record.text}` : record.text;
+    updateCounter();
+    ui.input.focus();
+    scheduleSave();
+  }
+
+  // ---- what survives a reload --------------------------------------------------------
+
+  let saveTimer = 0;
+
+  function scheduleSave() {
+    if (!saveTimer) saveTimer = setTimeout(saveNow, SAVE_DELAY_MS);
+  }
+
+  function saveNow() {
+    clearTimeout(saveTimer);
+    saveTimer = 0;
+    const pending = outbox().map((r) => ({
+      client_id: r.clientId,
+      text: r.text,
+      at: r.at,
+      state: r.state,
+      reason: r.reason,
+    }));
+    if (pending.length) storage.write("outbox", pending);
+    else storage.remove("outbox");
+
+    const id = state.conversationId;
+    if (id === null) {
+      storage.remove("conversation");
+      storage.remove("transcript");
+      return;
+    }
+    const transcript = items
+      .filter((r) => r.seq !== null && r.conversationId === id)
+      .slice(-TRANSCRIPT_KEPT)
+      .map((r) => ({
+        conversation_id: r.conversationId,
+        seq: r.seq,
+        author: r.author,
+        name: r.name,
+        text: r.text,
+        client_id: r.clientId,
+        at: r.at,
+        system: r.system,
+      }));
+    // The resume point is only worth keeping with the messages it resumes after: if the
+    // transcript could not be written, the next load asks for the whole conversation.
+    const kept = storage.write("transcript", transcript);
+    storage.write("conversation", { id, last_seq: kept ? highestFor(id) : 0 });
+  }
+
+  function validCachedLine(line, conversationId) {
+    return (
+      line &&
+      line.conversation_id === conversationId &&
+      isSeq(line.seq) &&
+      AUTHORS.has(line.author) &&
+      (typeof line.text === "string" || (line.system && typeof line.system.key === "string"))
+    );
+  }
+
+  /** Paint what the last page load left, before the server has said anything. */
+  function restore() {
+    const token = storage.read("token");
+    if (typeof token === "string" && token) state.token = token;
+
+    const conversation = storage.read("conversation");
+    if (conversation && Number.isInteger(conversation.id)) {
+      const id = conversation.id;
+      state.conversationId = id;
+      const transcript = storage.read("transcript");
+      if (Array.isArray(transcript) && isSeq(conversation.last_seq)) {
+        state.highest.set(id, conversation.last_seq);
+        for (const line of transcript) {
+          if (!validCachedLine(line, id)) continue;
+          const system = line.system && SYSTEM_LINES.has(line.system.key) ? line.system : null;
+          show({
+            conversationId: id,
+            seq: line.seq,
+            author: line.author,
+            name: typeof line.name === "string" ? line.name : null,
+            text: typeof line.text === "string" ? line.text : "",
+            clientId: typeof line.client_id === "string" ? line.client_id : null,
+            at: typeof line.at === "string" ? line.at : null,
+            state: line.author === "visitor" ? "sent" : null,
+            system: system ? { key: system.key, name: String(system.name || "") } : null,
+          });
+        }
+      }
+    }
+
+    const saved = storage.read("outbox");
+    for (const entry of Array.isArray(saved) ? saved : []) {
+      if (!entry || typeof entry.text !== "string") continue;
+      if (!CLIENT_ID.test(String(entry.client_id))) continue;
+      if (byClientId.has(entry.client_id)) continue; // already confirmed before the reload
+      show({
+        conversationId: null,
+        seq: null,
+        author: "visitor",
+        text: entry.text,
+        clientId: entry.client_id,
+        at: typeof entry.at === "string" ? entry.at : new Date().toISOString(),
+        state: entry.state === "failed" ? "failed" : "pending",
+        reason: typeof entry.reason === "string" ? entry.reason : null,
+      });
+    }
+    state.open = storage.read("open") === true;
+  }
+
+  // ---- events from the conversation's log --------------------------------------------
+
+  /**
+   * Follow the conversation an event or ack belongs to. A visitor has one latest
+   * conversation; a newer one (a higher id) replaces the one on screen, an older one is
+   * not shown. Returns whether the caller should go on.
+   */
+  function follow(conversationId) {
+    const current = state.conversationId;
+    if (current === conversationId) return true;
+    if (current !== null && conversationId < current) return false;
+    state.conversationId = conversationId;
+    scheduleSave();
+    return true;
+  }
+
+  function applyEvent(event) {
+    if (!event || typeof event !== "object") return;
+    const conversationId = event.conversation_id;
+    const seq = event.seq;
+    if (!Number.isInteger(conversationId) || !isSeq(seq)) return;
+    if (!follow(conversationId)) return;
+    // Replays overlap live delivery: apply each seq once. The seq may skip numbers (events
+    // the shopper never sees, such as internal notes); that is normal.
+    if (seq <= highestFor(conversationId)) return;
+    state.highest.set(conversationId, seq);
+    if (event.type === "message.created") applyMessage(event);
+    else if (event.type === "conversation.status_changed") applyStatusChange(event);
+    // conversation.created shows nothing; unknown types are a newer server's, ignored.
+    scheduleSave();
+  }
+
+  function applyMessage(event) {
+    const actor = event.actor && typeof event.actor === "object" ? event.actor : {};
+    const data = event.data && typeof event.data === "object" ? event.data : {};
+    const author = AUTHORS.has(actor.type) ? actor.type : "system";
+    const text = typeof data.text === "string" ? data.text : "";
+    const clientId = typeof data.client_id === "string" ? data.client_id : null;
+    const at = typeof event.at === "string" ? event.at : null;
+
+    if (author === "visitor" && clientId && byClientId.has(clientId)) {
+      // The echo of a message already on screen: confirm that bubble, do not add another.
+      const mine = byClientId.get(clientId);
+      if (mine.seq !== null) bySeq.delete(seqKey(mine.conversationId, mine.seq));
+      Object.assign(mine, {
+        conversationId: event.conversation_id,
+        seq: event.seq,
+        text: text || mine.text,
+        at: at || mine.at,
+        state: "sent",
+        reason: null,
+      });
+      render(mine);
+      place(mine);
+      return;
+    }
+    if (author !== "visitor") hideTyping(); // they answered: they are no longer typing
+    show({
+      conversationId: event.conversation_id,
+      seq: event.seq,
+      author,
+      name: typeof actor.name === "string" && actor.name ? actor.name : null,
+      text,
+      clientId: author === "visitor" ? clientId : null,
+      at,
+      state: author === "visitor" ? "sent" : null,
+    });
+    if (!state.open && (author === "agent" || author === "bot")) {
+      state.unread += 1;
+      renderLauncher();
+    }
+  }
+
+  function applyStatusChange(event) {
+    const data = event.data && typeof event.data === "object" ? event.data : {};
+    const assignee = data.assignee && typeof data.assignee === "object" ? data.assignee : null;
+    const name = assignee && typeof assignee.name === "string" ? assignee.name : "";
+    let key = null;
+    if (data.to === "assigned") key = "joined";
+    else if (data.to === "queued") key = "queued";
+    else if (data.to === "resolved") key = "resolved";
+    else if (data.to === "bot") key = data.from === "resolved" ? "reopened" : "botBack";
+    if (!key) return;
+    show({
+      conversationId: event.conversation_id,
+      seq: event.seq,
+      author: "system",
+      text: "",
+      at: typeof event.at === "string" ? event.at : null,
+      system: { key, name },
+    });
+  }
+
+  // ---- the other side typing ---------------------------------------------------------
+
+  let typingHideTimer = 0;
+
+  function onTyping(frame) {
+    const actor = frame.actor && typeof frame.actor === "object" ? frame.actor : null;
+    if (!actor || actor.type === "visitor") return;
+    if (state.conversationId !== null && frame.conversation_id !== state.conversationId) return;
+    if (frame.state !== true) {
+      hideTyping();
+      return;
+    }
+    let name = typeof actor.name === "string" ? actor.name : "";
+    if (!name && actor.type === "bot") name = t("bot");
+    ui.typing.textContent = name ? t("typingNamed", { name }) : t("typing");
+    ui.typing.hidden = false;
+    clearTimeout(typingHideTimer);
+    typingHideTimer = setTimeout(hideTyping, TYPING_SHOWN_MS);
+  }
+
+  function hideTyping() {
+    clearTimeout(typingHideTimer);
+    ui.typing.hidden = true;
+    ui.typing.textContent = "";
+  }
+
+  // ---- the shopper typing and sending ------------------------------------------------
+
+  const typingOut = { active: false, sentAt: 0, idleTimer: 0 };
+
+  function typingPulse() {
+    if (!ui.input.value.trim()) {
+      stopTyping();
+      return;
+    }
+    const now = Date.now();
+    if (now - typingOut.sentAt >= TYPING_EVERY_MS && send({ type: "typing", state: true })) {
+      typingOut.active = true;
+      typingOut.sentAt = now;
+    }
+    clearTimeout(typingOut.idleTimer);
+    typingOut.idleTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+  }
+
+  function stopTyping() {
+    clearTimeout(typingOut.idleTimer);
+    if (!typingOut.active) return;
+    typingOut.active = false;
+    typingOut.sentAt = 0;
+    send({ type: "typing", state: false });
+  }
+
+  function submit() {
+    const text = ui.input.value.trim();
+    if (!text) {
+      ui.input.focus();
+      return;
+    }
+    if (codePoints(text) > state.maxChars) {
+      showError(t("tooLong", { max: state.maxChars }));
+      ui.input.focus();
+      return;
+    }
+    stopTyping();
+    show({
+      conversationId: null,
+      seq: null,
+      author: "visitor",
+      text,
+      clientId: newClientId(),
+      at: new Date().toISOString(),
+      state: "pending",
+    });
+    scrollToEnd(); // your own message is always brought into view
+    ui.input.value = "";
+    updateCounter();
+    ui.input.focus();
+    flushOutbox();
+    scheduleSave();
+  }
+
+  // The outbox goes out in the order typed. `inFlight` holds what this socket has sent and
+  // not had an answer for; a new socket starts with it empty and sends everything again.
+  const inFlight = new Set();
+  let outboxPausedUntil = 0;
+  let outboxTimer = 0;
+
+  function flushOutbox() {
+    if (!connected()) return;
+    const wait = outboxPausedUntil - Date.now();
+    if (wait > 0) {
+      clearTimeout(outboxTimer);
+      outboxTimer = setTimeout(flushOutbox, wait);
+      return;
+    }
+    for (const record of outbox()) {
+      if (record.state !== "pending" || inFlight.has(record.clientId)) continue;
+      // No conversation_id: the server uses the visitor's latest conversation, or opens one.
+      const { clientId, text } = record;
+      if (!send({ type: "message.send", ref: clientId, client_id: clientId, text })) return;
+      inFlight.add(record.clientId);
+    }
+  }
+
+  function onAck(frame) {
+    const clientId = String(frame.client_id || frame.ref || "");
+    inFlight.delete(clientId);
+    const conversationId = frame.conversation_id;
+    // The first message may have opened the conversation: this is where we learn its id.
+    if (Number.isInteger(conversationId)) follow(conversationId);
+    const record = byClientId.get(clientId);
+    if (!record) return;
+    // A duplicate ack (a resend after a reconnect) is a success like any other.
+    record.state = "sent";
+    record.reason = null;
+    if (record.seq === null && Number.isInteger(conversationId) && isSeq(frame.seq)) {
+      record.conversationId = conversationId;
+      record.seq = frame.seq;
+    }
+    render(record);
+    place(record);
+    scheduleSave();
+  }
+
+  function onError(frame) {
+    // Errors without a message of ours (token_invalid, token_expired, ...) need nothing:
+    // the `welcome` that follows already carries a fresh token.
+    const record = frame.ref == null ? null : byClientId.get(String(frame.ref));
+    if (!record || record.state !== "pending") return;
+    inFlight.delete(record.clientId);
+    if (frame.code === "rate_limited") {
+      // Nothing was stored: keep it pending and send it again, same client_id, a bit later.
+      const asked = Number(frame.retry_after) * 1000 || 0;
+      const wait = Math.min(RATE_LIMIT_MAX_MS, Math.max(RATE_LIMIT_MIN_MS, asked));
+      outboxPausedUntil = Math.max(outboxPausedUntil, Date.now() + wait);
+      flushOutbox(); // which waits out the pause
+      return;
+    }
+    record.state = "failed";
+    record.reason = FAILED_REASONS.has(frame.code) ? frame.code : "failed";
+    render(record);
+    scheduleSave();
+  }
+
+  // ---- the page the shopper is on ---------------------------------------------------
+
+  let lastContextKey = "";
+  let navigationTimer = 0;
+
+  function pageContext() {
+    return {
+      url: window.location.href,
+      title: document.title,
+      product: state.product,
+      referrer: document.referrer,
+      language: navigator.language,
+      timezone: timeZone(),
+    };
+  }
+
+  function contextKey(context) {
+    return JSON.stringify([context.url, context.title, context.product]);
+  }
+
+  /** Tell the server about a page change; `force` sends even if nothing seems to differ. */
+  function sendContext(force) {
+    const context = pageContext();
+    const key = contextKey(context);
+    if (!force && key === lastContextKey) return;
+    // Offline, the next hello carries the context anyway.
+    if (send({ type: "context.update", context })) lastContextKey = key;
+  }
+
+  /** Single-page stores change pages with pushState; the title usually follows a moment later. */
+  function watchNavigation() {
+    const changed = () => {
+      clearTimeout(navigationTimer);
+      navigationTimer = setTimeout(() => sendContext(false), CONTEXT_SETTLE_MS);
+    };
+    try {
+      const pushState = window.history.pushState;
+      window.history.pushState = function portsidePushState(...args) {
+        const result = pushState.apply(this, args);
+        changed();
+        return result;
+      };
+    } catch {
+      // a history object that cannot be patched: popstate and Portside.setContext still work
+    }
+    window.addEventListener("popstate", changed);
+  }
+
+  // ---- the connection ----------------------------------------------------------------
+
+  let ws = null;
+  let welcomed = false;
+  let suspended = false; // the page is going into the back/forward cache
+  let attempt = 0;
+  let retryTimer = 0;
+  let connectTimer = 0;
+  let pingTimer = 0;
+  let watchdogTimer = 0;
+  let lastFrameAt = 0;
+
+  function connected() {
+    return welcomed && ws !== null && ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Send a frame once the server has welcomed us; false if it could not go. */
+  function send(frame) {
+    return connected() && rawSend(frame);
+  }
+
+  function rawSend(frame) {
+    try {
+      ws.send(JSON.stringify({ v: PROTOCOL_VERSION, ...frame }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function connect() {
+    if (state.fatal || suspended || ws) return;
+    clearTimeout(retryTimer);
+    retryTimer = 0;
+    setConnection("connecting");
+    let socket;
+    try {
+      socket = new WebSocket(socketUrl());
+    } catch {
+      // The browser refuses outright (a ws: URL from an https page): no retry will help.
+      state.fatal = true;
+      setConnection("offline");
+      return;
+    }
+    ws = socket;
+    welcomed = false;
+    lastFrameAt = Date.now();
+    connectTimer = setTimeout(() => {
+      if (ws === socket && !welcomed) reconnectLater();
+    }, CONNECT_TIMEOUT_MS);
+    socket.addEventListener("open", () => {
+      if (ws === socket) rawSend(helloFrame());
+    });
+    socket.addEventListener("message", (message) => {
+      if (ws === socket) receive(message.data);
+    });
+    socket.addEventListener("close", (event) => {
+      if (ws === socket) onClosed(event.code);
+    });
+  }
+
+  function helloFrame() {
+    const context = pageContext();
+    lastContextKey = contextKey(context);
+    const hello = { type: "hello", context };
+    if (state.token) hello.token = state.token;
+    const id = state.conversationId;
+    if (id !== null) {
+      hello.conversation_id = id;
+      if (highestFor(id) > 0) hello.last_seq = highestFor(id);
+    }
+    return hello;
+  }
+
+  function receive(text) {
+    lastFrameAt = Date.now();
+    armWatchdog();
+    let frame;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return; // the server only sends JSON objects; anything else is ignored
+    }
+    if (!frame || typeof frame !== "object") return;
+    switch (frame.type) {
+      case "ping":
+        rawSend({ type: "pong" });
+        break;
+      case "welcome":
+        onWelcome(frame);
+        break;
+      case "event":
+        if (welcomed) applyEvent(frame.event);
+        break;
+      case "ack":
+        onAck(frame);
+        break;
+      case "error":
+        onError(frame);
+        break;
+      case "typing":
+        onTyping(frame);
+        break;
+      case "synced":
+        onSynced(frame);
+        break;
+      default:
+        break; // pong, or a frame from a newer server
+    }
+  }
+
+  function onWelcome(frame) {
+    clearTimeout(connectTimer);
+    welcomed = true;
+    attempt = 0;
+    state.everConnected = true;
+
+    const visitor = frame.visitor && typeof frame.visitor === "object" ? frame.visitor : {};
+    if (typeof visitor.token === "string" && visitor.token) {
+      state.token = visitor.token; // renewed on every hello
+      storage.write("token", visitor.token);
+    }
+    const heartbeat = Number(frame.heartbeat_s);
+    if (heartbeat > 0) state.heartbeatMs = Math.max(heartbeat, MIN_HEARTBEAT_S) * 1000;
+    const limits = frame.limits && typeof frame.limits === "object" ? frame.limits : {};
+    if (Number.isInteger(limits.max_message_chars) && limits.max_message_chars > 0) {
+      state.maxChars = limits.max_message_chars;
+      ui.input.maxLength = state.maxChars;
+    }
+    const store = frame.store && typeof frame.store === "object" ? frame.store : {};
+    if (typeof store.name === "string" && store.name) setStoreName(store.name);
+
+    reconcile(frame.conversation);
+
+    clearInterval(pingTimer);
+    pingTimer = setInterval(() => rawSend({ type: "ping" }), state.heartbeatMs);
+    armWatchdog();
+    setConnection("connected");
+    inFlight.clear();
+    flushOutbox();
+    updateCounter();
+    scheduleSave();
+  }
+
+  /**
+   * Line up what is on screen with the conversation the server says is the visitor's.
+   * The server then replays what we miss: from our last_seq if it is the conversation we
+   * named in the hello, from the start otherwise.
+   */
+  function reconcile(conversation) {
+    const current = state.conversationId;
+    if (!conversation || !Number.isInteger(conversation.id)) {
+      // No conversation (a new visitor, or it was erased): forget the one we remembered.
+      if (current !== null) {
+        state.conversationId = null;
+        state.highest.clear();
+        forgetConfirmed();
+      }
+      return;
+    }
+    const id = conversation.id;
+    if (id !== current) {
+      forgetConfirmed();
+      state.highest.clear();
+      state.conversationId = id;
+      return;
+    }
+    if (isSeq(conversation.last_seq) && conversation.last_seq < highestFor(id)) {
+      // We remember events the server no longer has (its database was restored from a
+      // backup): its log is the truth, so start over from it.
+      forgetConfirmed();
+      state.highest.set(id, 0);
+      send({ type: "sync", conversation_id: id, after_seq: 0 });
+    }
+  }
+
+  function onSynced(frame) {
+    const id = frame.conversation_id;
+    if (frame.more === true && id === state.conversationId) {
+      send({ type: "sync", conversation_id: id, after_seq: highestFor(id) });
+    }
+  }
+
+  /** Silence for two heartbeats means the line is dead even if the browser has not noticed. */
+  function armWatchdog() {
+    clearTimeout(watchdogTimer);
+    watchdogTimer = setTimeout(() => {
+      if (ws && Date.now() - lastFrameAt >= 2 * state.heartbeatMs) reconnectLater();
+    }, 2 * state.heartbeatMs);
+  }
+
+  function onClosed(code) {
+    release(null);
+    if (suspended) return;
+    if (CLOSE_FATAL.has(code)) {
+      state.fatal = true;
+      setConnection("offline");
+      return;
+    }
+    scheduleRetry(code === CLOSE_TOO_MANY ? TOO_MANY_RETRY_MS : 0);
+  }
+
+  /** Forget the socket and its timers; close it with `code` if it is still open. */
+  function release(code) {
+    const socket = ws;
+    ws = null;
+    welcomed = false;
+    clearTimeout(connectTimer);
+    clearTimeout(watchdogTimer);
+    clearInterval(pingTimer);
+    inFlight.clear();
+    typingOut.active = false;
+    typingOut.sentAt = 0;
+    hideTyping();
+    if (socket && code !== null && socket.readyState <= WebSocket.OPEN) {
+      try {
+        socket.close(code);
+      } catch {
+        // closing a socket that is still connecting can throw in older browsers
+      }
+    }
+  }
+
+  function reconnectLater() {
+    release(4000);
+    scheduleRetry(0);
+  }
+
+  /** 0.5 s doubling to 15 s, +-20%; `floor` is the least wait (close 4429 asks for 15 s). */
+  function scheduleRetry(floor) {
+    const base = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt);
+    attempt += 1;
+    let delay = base * (1 - RETRY_JITTER + Math.random() * 2 * RETRY_JITTER);
+    if (floor) delay = Math.max(delay, floor * (1 + Math.random() * RETRY_JITTER));
+    setConnection("offline");
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(connect, delay);
+  }
+
+  /** The network came back, or the shopper came back to the tab: do not wait out the backoff. */
+  function retryNow() {
+    if (state.fatal || suspended) return;
+    if (ws && welcomed && Date.now() - lastFrameAt >= 2 * state.heartbeatMs) release(4000);
+    if (!ws) connect();
+  }
+
+  // ---- start -------------------------------------------------------------------------
+
+  function wireUi() {
+    ui.launcher.addEventListener("click", () => setOpen(!state.open, true));
+    ui.closeButton.addEventListener("click", () => setOpen(false, true));
+    ui.root.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && state.open) {
+        event.preventDefault();
+        event.stopPropagation();
+        setOpen(false, true);
+      }
+    });
+    ui.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      submit();
+    });
+    ui.input.addEventListener("keydown", (event) => {
+      // Enter sends, Shift+Enter is a new line; Enter that ends an IME composition
+      // (Chinese, Japanese, Korean input) only picks the characters.
+      if (event.key !== "Enter" || event.shiftKey) return;
+      if (event.isComposing || event.keyCode === 229) return;
+      event.preventDefault();
+      submit();
+    });
+    ui.input.addEventListener("input", () => {
+      updateCounter();
+      typingPulse();
+    });
+    ui.input.addEventListener("paste", (event) => {
+      // maxlength cuts a long paste short without a word: say so.
+      const pasted = event.clipboardData ? event.clipboardData.getData("text") : "";
+      const { value, selectionStart, selectionEnd } = ui.input;
+      if (value.length - (selectionEnd - selectionStart) + pasted.length > ui.input.maxLength) {
+        setTimeout(() => showError(t("tooLong", { max: state.maxChars })), 0);
+      }
+    });
+  }
+
+  function wireWindow() {
+    window.addEventListener("online", retryNow);
+    window.addEventListener("offline", renderConnection);
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") retryNow();
+    });
+    // An open socket keeps a page out of the back/forward cache: close it on the way out
+    // and reconnect if the shopper comes back to this very page.
+    window.addEventListener("pagehide", () => {
+      saveNow();
+      suspended = true;
+      clearTimeout(retryTimer);
+      release(1000);
+    });
+    window.addEventListener("pageshow", (event) => {
+      if (!event.persisted) return;
+      suspended = false;
+      attempt = 0;
+      connect();
+    });
+    watchNavigation();
+  }
+
+  window.Portside = Object.freeze({
+    open() {
+      if (ui) setOpen(true, true);
+      else state.open = true;
+    },
+    close() {
+      if (ui) setOpen(false, false);
+      else state.open = false;
+    },
+    /** The product the shopper is looking at (a slug), or null. */
+    setProduct(slug) {
+      state.product = normaliseProduct(slug);
+      sendContext(true);
+    },
+    /** The page changed without pushState: send the current url and title (and product). */
+    setContext(context) {
+      if (context && typeof context === "object" && "product" in context) {
+        state.product = normaliseProduct(context.product);
+      }
+      sendContext(true);
+    },
+  });
+
+  function start() {
+    const wantOpen = state.open; // Portside.open() may have been called before this
+    host = el("div", { id: "portside-widget" });
+    const shadow = host.attachShadow({ mode: "open" });
+    applyStyles(shadow);
+    ui = buildUi();
+    shadow.append(ui.root);
+    document.body.append(host);
+    wireUi();
+    restore();
+    // A panel left open on the last page opens again, without taking the focus.
+    setOpen(state.open || wantOpen, false);
+    renderConnection();
+    wireWindow();
+    connect();
+  }
+
+  if (document.body) start();
+  else document.addEventListener("DOMContentLoaded", start, { once: true });
+})();
