@@ -141,6 +141,7 @@ def conversation_to_dict(row: Any) -> dict[str, Any]:
             "page_title": row.visitor_page_title,
             "product": row.visitor_product,
             "last_seen_at": format_time(row.visitor_last_seen_at),
+            "first_seen_at": format_time(row.visitor_created_at),
         },
     }
 

@@ -215,6 +215,7 @@ _VISITOR_COLUMNS = (
     visitors.c.page_title,
     visitors.c.product,
     visitors.c.last_seen_at,
+    visitors.c.created_at,
 )
 
 
