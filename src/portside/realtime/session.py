@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -63,9 +64,12 @@ async def receive_hello(socket: Socket, svc: Services) -> dict[str, Any] | None:
 @contextlib.asynccontextmanager
 async def heartbeat(conn: Connection, interval: float) -> AsyncIterator[None]:
     async def beat() -> None:
+        # A random first beat spreads the pings of many connections opened together
+        # (a server restart reconnects everyone at once) evenly over the interval.
+        await asyncio.sleep(random.uniform(0, interval))
         while True:
-            await asyncio.sleep(interval)
             conn.send(frame("ping"))
+            await asyncio.sleep(interval)
 
     task = asyncio.get_running_loop().create_task(beat())
     try:
