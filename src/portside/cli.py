@@ -111,7 +111,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         log_level="info",
-        ws="websockets",
+        ws="websockets-sansio",
         # Chat frames are small; compressing each costs more CPU than it saves bytes.
         ws_per_message_deflate=False,
         # The protocol has its own heartbeat (docs/protocol.md); a second one at the
@@ -154,8 +154,9 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(result))
         return 0
     print(f"Demo store Lotus & Pine ready with {result['products']} products.")
-    print("  Shop:    http://127.0.0.1:8000/demo/")
-    print("  Console: http://127.0.0.1:8000/console/")
+    base = origins[0]
+    print(f"  Shop:    {base}/demo/")
+    print(f"  Console: {base}/console/")
     for agent in result["agents"]:
         print(f"  Log in as {agent['email']} ({agent['role']}), password {result['password']}")
     return 0
