@@ -1,0 +1,20 @@
+"""The widget stays small enough to load on a phone over a slow connection."""
+
+from __future__ import annotations
+
+import gzip
+from importlib.resources import files
+
+BUDGET_GZIPPED_BYTES = 30 * 1024
+
+
+def test_widget_script_fits_its_gzipped_budget() -> None:
+    script = (files("portside.web") / "static" / "widget.js").read_bytes()
+    size = len(gzip.compress(script, compresslevel=9))
+    assert size <= BUDGET_GZIPPED_BYTES, f"widget.js is {size} bytes gzipped"
+
+
+def test_widget_script_has_no_ways_to_run_strings_as_code_or_markup() -> None:
+    script = (files("portside.web") / "static" / "widget.js").read_text()
+    for forbidden in ("innerHTML", "outerHTML", "eval(", "new Function", "document.write"):
+        assert forbidden not in script, forbidden
