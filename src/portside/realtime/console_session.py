@@ -5,18 +5,26 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from portside.errors import Forbidden, NotAuthenticated, PortsideError, RateLimited
+from portside.errors import Forbidden, NotAuthenticated, PortsideError
 from portside.realtime.connection import Connection, Socket
-from portside.realtime.hub import Hub, TooManyConnections
+from portside.realtime.hub import Hub
 from portside.realtime.protocol import (
     Close,
     MalformedFrame,
+    OriginNotAllowed,
     frame,
     frame_bool,
     optional_int,
     required_int,
 )
-from portside.realtime.session import ack_frame, heartbeat, receive_hello, receive_loop, refuse
+from portside.realtime.session import (
+    ack_frame,
+    heartbeat,
+    receive_hello,
+    receive_loop,
+    refuse,
+    serve_admitted,
+)
 from portside.services import inbox
 from portside.services.auth import check_session
 from portside.services.context import Services
@@ -25,11 +33,6 @@ from portside.services.identity import AgentIdentity
 
 MAX_RESUME = 1000
 MAX_SENDS_IN_FLIGHT = 256
-
-
-class OriginNotAllowed(PortsideError):
-    code = "origin_not_allowed"
-    status = 403
 
 
 async def run_console(
@@ -51,15 +54,7 @@ async def run_console(
     except NotAuthenticated as exc:
         await refuse(socket, exc, Close.NOT_AUTHENTICATED)
         return
-    try:
-        hub.admit(address)
-    except TooManyConnections:
-        await refuse(socket, RateLimited("Too many connections from this address."), Close.TOO_MANY)
-        return
-    try:
-        await _serve(socket, svc, hub, agent, address)
-    finally:
-        hub.release(address)
+    await serve_admitted(socket, hub, address, lambda: _serve(socket, svc, hub, agent, address))
 
 
 async def _serve(

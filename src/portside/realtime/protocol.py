@@ -30,6 +30,16 @@ class HelloRequired(PortsideError):
     status = 401
 
 
+class UnknownStore(PortsideError):
+    code = "unknown_store"
+    status = 404
+
+
+class OriginNotAllowed(PortsideError):
+    code = "origin_not_allowed"
+    status = 403
+
+
 class Close:
     """WebSocket close codes of the protocol."""
 

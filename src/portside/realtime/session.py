@@ -12,6 +12,7 @@ from typing import Any
 from portside.domain.ratelimit import SlidingWindowLimiter
 from portside.errors import PortsideError, RateLimited
 from portside.realtime.connection import Connection, Disconnected, Socket
+from portside.realtime.hub import Hub, TooManyConnections
 from portside.realtime.protocol import (
     Close,
     HelloRequired,
@@ -34,6 +35,21 @@ async def refuse(socket: Socket, error: PortsideError, code: int) -> None:
     with contextlib.suppress(Exception):
         await socket.send_text(_dumps(error_frame(error)))
         await socket.close(code, error.message[:120])
+
+
+async def serve_admitted(
+    socket: Socket, hub: Hub, address: str, serve: Callable[[], Awaitable[None]]
+) -> None:
+    """Run `serve` while counted against the address's connection limit, or refuse."""
+    try:
+        hub.admit(address)
+    except TooManyConnections:
+        await refuse(socket, RateLimited("Too many connections from this address."), Close.TOO_MANY)
+        return
+    try:
+        await serve()
+    finally:
+        hub.release(address)
 
 
 async def receive_hello(socket: Socket, svc: Services) -> dict[str, Any] | None:

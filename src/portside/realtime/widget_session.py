@@ -6,33 +6,32 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from portside.errors import Forbidden, NotFound, PortsideError, RateLimited
+from portside.errors import Forbidden, NotFound, RateLimited
 from portside.realtime.connection import Connection, Socket
-from portside.realtime.hub import Hub, TooManyConnections
+from portside.realtime.hub import Hub
 from portside.realtime.protocol import (
     Close,
     MalformedFrame,
+    OriginNotAllowed,
+    UnknownStore,
     frame,
     frame_bool,
     optional_int,
     required_int,
 )
-from portside.realtime.session import ack_frame, heartbeat, receive_hello, receive_loop, refuse
+from portside.realtime.session import (
+    ack_frame,
+    heartbeat,
+    receive_hello,
+    receive_loop,
+    refuse,
+    serve_admitted,
+)
 from portside.services.catalog import find_store_by_key
 from portside.services.context import Services
 from portside.services.conversations import do_send_visitor_message
 from portside.services.inbox import find_visitor_conversation
 from portside.services.visitors import clean_context, do_identify_visitor, do_update_context
-
-
-class UnknownStore(PortsideError):
-    code = "unknown_store"
-    status = 404
-
-
-class OriginNotAllowed(PortsideError):
-    code = "origin_not_allowed"
-    status = 403
 
 
 @dataclass(frozen=True)
@@ -55,15 +54,9 @@ async def run_widget(socket: Socket, svc: Services, hub: Hub, request: WidgetReq
             Close.ORIGIN,
         )
         return
-    try:
-        hub.admit(request.address)
-    except TooManyConnections:
-        await refuse(socket, RateLimited("Too many connections from this address."), Close.TOO_MANY)
-        return
-    try:
-        await _serve(socket, svc, hub, request, store)
-    finally:
-        hub.release(request.address)
+    await serve_admitted(
+        socket, hub, request.address, lambda: _serve(socket, svc, hub, request, store)
+    )
 
 
 async def _serve(

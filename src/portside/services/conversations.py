@@ -27,6 +27,7 @@ from portside.domain.conversations import (
     status_after_agent_reply,
     status_after_visitor_message,
 )
+from portside.domain.ratelimit import SlidingWindowLimiter
 from portside.errors import Conflict, InvalidTransition, NotFound, RateLimited
 from portside.services.context import Services
 from portside.services.identity import AgentIdentity
@@ -56,13 +57,9 @@ async def do_send_visitor_message(
     conversation_id: int | None = None,
 ) -> SendResult:
     """A shopper's message: into the given conversation, or their latest, or a new one."""
-    client_id = check_client_id(client_id)
-    cleaned = clean_text(text, svc.settings.limits.max_message_chars)
-    retry = svc.limiters.messages.hit(f"visitor:{visitor_id}")
-    if retry:
-        raise RateLimited(
-            f"Too many messages; wait {retry:.0f} s and send again.", retry_after=retry
-        )
+    client_id, cleaned = _check_message(
+        svc, client_id, text, svc.limiters.messages, f"visitor:{visitor_id}"
+    )
 
     def attempt(conn: Connection, careful: bool) -> tuple[SendResult, list[Event]]:
         new_events: list[Event] = []
@@ -111,13 +108,9 @@ async def do_send_agent_message(
     note: bool = False,
 ) -> SendResult:
     """An agent's reply (which takes an unassigned conversation) or internal note."""
-    client_id = check_client_id(client_id)
-    cleaned = clean_text(text, svc.settings.limits.max_message_chars)
-    retry = svc.limiters.agent_messages.hit(f"agent:{agent.id}")
-    if retry:
-        raise RateLimited(
-            f"Too many messages; wait {retry:.0f} s and send again.", retry_after=retry
-        )
+    client_id, cleaned = _check_message(
+        svc, client_id, text, svc.limiters.agent_messages, f"agent:{agent.id}"
+    )
 
     def attempt(conn: Connection, careful: bool) -> tuple[SendResult, list[Event]]:
         row = _get_conversation(conn, agent.store_id, conversation_id)
@@ -227,6 +220,20 @@ async def _write(
         await svc.publish_events(new_events)
         return result
     raise Conflict("This message could not be stored; send it again.")
+
+
+def _check_message(
+    svc: Services, client_id: object, text: object, limiter: SlidingWindowLimiter, key: str
+) -> tuple[str, str]:
+    """A send's client_id and trimmed text, once both are valid and the sender is in limits."""
+    checked_id = check_client_id(client_id)
+    cleaned = clean_text(text, svc.settings.limits.max_message_chars)
+    retry = limiter.hit(key)
+    if retry:
+        raise RateLimited(
+            f"Too many messages; wait {retry:.0f} s and send again.", retry_after=retry
+        )
+    return checked_id, cleaned
 
 
 def _call(
