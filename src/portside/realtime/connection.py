@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from portside.errors import PortsideError
-from portside.realtime.protocol import Close, error_frame, frame
+from portside.realtime.protocol import Close, encode, error_frame, frame
 from portside.services.context import Services
 from portside.services.inbox import MAX_EVENTS_PAGE, list_events
 
@@ -161,7 +160,7 @@ class Connection:
             await self._close(Close.RESTARTING, "try again")
 
     async def _send(self, message: dict[str, Any]) -> None:
-        await self.socket.send_text(_dumps(message))
+        await self.socket.send_text(encode(message))
 
     async def _on_event(self, message: dict[str, Any]) -> None:
         wire = message["event"]
@@ -182,7 +181,7 @@ class Connection:
             # Every client of the store gets the same frame: encode it once, for all.
             text = message.get("_frame")
             if text is None:
-                text = message["_frame"] = _dumps(frame("event", event=wire))
+                text = message["_frame"] = encode(frame("event", event=wire))
             await self.socket.send_text(text)
 
     async def _fill(self, conversation_id: int, *, upto: int | None) -> None:
@@ -227,7 +226,3 @@ class Connection:
                 **({"ref": request.ref} if request.ref is not None else {}),
             )
         )
-
-
-def _dumps(message: dict[str, Any]) -> str:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))

@@ -118,3 +118,8 @@ def error_frame(error: PortsideError, ref: object = None) -> dict[str, Any]:
 
 def frame(kind: str, **fields: Any) -> dict[str, Any]:
     return {"v": VERSION, "type": kind, **fields}
+
+
+def encode(message: dict[str, Any]) -> str:
+    """A server frame as the compact JSON text that goes on the wire."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -18,6 +17,7 @@ from portside.realtime.protocol import (
     HelloRequired,
     MalformedFrame,
     UnsupportedVersion,
+    encode,
     error_frame,
     frame,
     parse_frame,
@@ -33,7 +33,7 @@ FrameHandler = Callable[[dict[str, Any]], Awaitable[None]]
 async def refuse(socket: Socket, error: PortsideError, code: int) -> None:
     """Answer a connection that cannot go on with one error frame and a close code."""
     with contextlib.suppress(Exception):
-        await socket.send_text(_dumps(error_frame(error)))
+        await socket.send_text(encode(error_frame(error)))
         await socket.close(code, error.message[:120])
 
 
@@ -159,7 +159,3 @@ def ack_frame(ref: object, event: Any, duplicate: bool) -> dict[str, Any]:
     if ref is not None:
         fields["ref"] = ref
     return frame("ack", **fields)
-
-
-def _dumps(message: dict[str, Any]) -> str:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
