@@ -64,8 +64,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     install_error_handlers(app)
     app.include_router(auth_routes.router)
     app.include_router(api.router)
-    app.include_router(ws.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)
+    # Added last, so outermost: live frames skip the HTTP layers.
+    app.add_middleware(ws.WebSocketEndpoints)
     return app

@@ -90,6 +90,16 @@ async def test_shopper_and_agent_see_each_other_live(
     await expect(reply).to_have_attribute("data-author", "agent")
     # The internal note never reaches the shopper's page.
     await expect(shop.get_by_text("tell them gently")).to_have_count(0)
+
+    # The conversation is the agent's now: the shopper's next message arrives live.
+    await shop.get_by_test_id("input").fill("Thanks! And the blue one?")
+    await shop.get_by_test_id("send").click()
+    await expect(
+        transcript.get_by_test_id("event-message").filter(has_text="And the blue one?")
+    ).to_be_visible()
+    await expect(
+        desk.get_by_test_id("conversation-row").filter(has_text="And the blue one?")
+    ).to_be_visible()
     assert errors == []
 
 

@@ -42,7 +42,24 @@ async def test_shopper_message_reaches_console_and_reply_comes_back(
         assert ack["ref"] == 1 and ack["client_id"] == cid and ack["duplicate"] is False
         conversation_id = ack["conversation_id"]
 
-        created, message = await desk.events(2)
+        # The conversation is with the bot: the console hears of it in its inbox...
+        inbox = await desk.expect("inbox")
+        # ...and reads the transcript when the agent opens it.
+        await desk.send(type="follow", conversation_id=conversation_id)
+        transcript = (await http.get(f"/api/v1/conversations/{conversation_id}/events")).json()
+        created, message = transcript["events"]
+        assert inbox["conversations"] == [
+            {
+                "id": conversation_id,
+                "last_seq": 2,
+                "updated_at": message["at"],
+                "status": "bot",
+                "assignee_id": None,
+                "preview": "Can I machine-wash this?",
+                "last_message_at": message["at"],
+                "last_from": "visitor",
+            }
+        ]
         assert created["type"] == "conversation.created" and created["seq"] == 1
         assert message["type"] == "message.created"
         assert message["data"] == {"text": "Can I machine-wash this?", "client_id": cid}
@@ -59,6 +76,8 @@ async def test_shopper_message_reaches_console_and_reply_comes_back(
             ref="r",
         )
         await desk.expect("ack", where=lambda f: f.get("ref") == "r")
+        # Followed, and now the agent's: every event reaches the console live.
+        assert [e["seq"] for e in await desk.events(2)] == [3, 4]
         taken, reply = await shopper.events(2)
         assert taken["type"] == "conversation.status_changed"
         assert taken["data"]["to"] == "assigned"
@@ -173,15 +192,18 @@ async def test_retried_send_is_stored_once(server: LiveServer, store: StoreFixtu
         cid = client_id()
         await shopper.send(type="message.send", client_id=cid, text="Is it in stock?")
         first = await shopper.expect("ack")
+        await desk.send(type="follow", conversation_id=first["conversation_id"])
+        await desk.expect("inbox")
         await shopper.send(type="message.send", client_id=cid, text="Is it in stock?")
         again = await shopper.expect("ack")
         assert again["duplicate"] is True
         assert (again["seq"], again["event_id"]) == (first["seq"], first["event_id"])
         frames = await desk.quiet(1.0)
-    messages = [
-        f for f in frames if f["type"] == "event" and f["event"]["type"] == "message.created"
-    ]
-    assert len(messages) == 1
+        transcript = (
+            await http.get(f"/api/v1/conversations/{first['conversation_id']}/events")
+        ).json()
+    assert [f["type"] for f in frames] == []  # nothing new, live or in the inbox
+    assert [e["type"] for e in transcript["events"]].count("message.created") == 1
     await http.aclose()
 
 

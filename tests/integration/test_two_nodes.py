@@ -55,8 +55,10 @@ async def test_shopper_on_one_node_and_agent_on_another_talk_live(
         await shopper.expect("welcome")
         await shopper.send(type="message.send", client_id=client_id(), text="hello from A")
         conversation_id = (await shopper.expect("ack"))["conversation_id"]
-        _created, message = await desk.events(2)
-        assert message["data"]["text"] == "hello from A"
+        inbox = await desk.expect("inbox")
+        assert [(c["id"], c["preview"]) for c in inbox["conversations"]] == [
+            (conversation_id, "hello from A")
+        ]
         await desk.send(
             type="message.send",
             conversation_id=conversation_id,
@@ -67,4 +69,13 @@ async def test_shopper_on_one_node_and_agent_on_another_talk_live(
         frames = await shopper.events(4)
         assert [e["type"] for e in frames][-1] == "message.created"
         assert frames[-1]["data"]["text"] == "hello from B"
+        # Now the agent's: the shopper's next message reaches the console as an event.
+        await shopper.send(type="message.send", client_id=client_id(), text="thanks, B")
+        await desk.expect(
+            "event",
+            where=lambda f: (
+                f["event"]["actor"]["type"] == "visitor"
+                and f["event"]["data"].get("text") == "thanks, B"
+            ),
+        )
     await http.aclose()

@@ -90,6 +90,17 @@ def check_client_id(client_id: object) -> str:
 
 
 @dataclass(frozen=True)
+class Standing:
+    """Where a conversation stands after a change: its status and the agent who has it.
+
+    Published with its events, so that live delivery can go to the agents it concerns.
+    """
+
+    status: Status
+    assignee_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Actor:
     type: ActorType
     id: int | None = None

@@ -23,6 +23,9 @@ from portside.services.inbox import MAX_EVENTS_PAGE, list_events
 
 log = logging.getLogger(__name__)
 
+# Conversations one console follows at most; the longest followed go first.
+MAX_FOLLOWING = 1000
+
 
 class Disconnected(Exception):
     """The client went away."""
@@ -68,6 +71,8 @@ class Connection:
         self.visitor_id = visitor_id
         self.agent_id = agent_id
         self.seen: dict[int, int] = {}
+        # A console's followed conversations (oldest first): it hears all of their events.
+        self.following: dict[int, None] = {}
         self._queue: asyncio.Queue[Any] = asyncio.Queue(svc.settings.limits.send_queue_frames)
         self._writer: asyncio.Task[None] | None = None
         self.closing = False
@@ -83,8 +88,19 @@ class Connection:
     def send(self, message: dict[str, Any]) -> None:
         self._put(("frame", message))
 
+    def send_encoded(self, text: str) -> None:
+        """A frame already encoded (the same for many clients)."""
+        self._put(("text", text))
+
     def send_error(self, error: PortsideError, ref: object = None) -> None:
         self.send(error_frame(error, ref))
+
+    def follow(self, conversation_id: int) -> None:
+        """Hear every event of this conversation (a console that has it open)."""
+        self.following.pop(conversation_id, None)
+        self.following[conversation_id] = None
+        if len(self.following) > MAX_FOLLOWING:
+            del self.following[next(iter(self.following))]
 
     def deliver(self, bus_message: dict[str, Any]) -> None:
         self._put(("event", bus_message))
@@ -146,6 +162,8 @@ class Connection:
                         await self._sync(item)
                     except PortsideError as exc:
                         await self._send(error_frame(exc, item.ref))
+                elif item[0] == "text":
+                    await self.socket.send_text(item[1])
                 elif item[0] == "frame":
                     await self._send(item[1])
                 elif item[0] == "event":
@@ -166,10 +184,11 @@ class Connection:
         wire = message["event"]
         conversation_id, seq = wire["conversation_id"], wire["seq"]
         seen = self.seen.get(conversation_id)
-        if seen is None and not self.is_widget:
-            # A conversation this console has not loaded: it starts following it here
-            # and fetches its history over HTTP when an agent opens it.
-            seen = seq - 1
+        if not self.is_widget and (seen is None or conversation_id not in self.following):
+            # A console reads a conversation's history over HTTP when its agent opens it,
+            # and follows it from there; of the others (assigned to its agent, waiting in
+            # the queue) it hears the live events only, with nothing to fill in.
+            seen = seq - 1 if seen is None or seen < seq else seen
         if seen is not None and seq <= seen:
             return
         if seq > (seen or 0) + 1:

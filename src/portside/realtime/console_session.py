@@ -85,6 +85,7 @@ async def _serve(
         )
         for conversation_id, last_seq in resume.items():
             conn.seen[conversation_id] = last_seq
+            conn.follow(conversation_id)
         # Subscribe first, then read the log: an event committed in between is then
         # either in the replay or delivered live (and deduplicated), never missed.
         hub.attach(conn)
@@ -153,6 +154,12 @@ class _ConsoleFrames:
                     "state": frame_bool(message, "state"),
                 },
             )
+        elif kind == "follow":
+            conversation_id = required_int(message, "conversation_id")
+            if conversation_id not in self.conn.following:
+                # The console reads the history itself, then hears what comes after.
+                self.conn.seen.pop(conversation_id, None)
+            self.conn.follow(conversation_id)
         elif kind == "sync":
             self.conn.sync(
                 required_int(message, "conversation_id"),

@@ -1,9 +1,13 @@
 """Routes what the bus carries to the connections of this process.
 
 The hub subscribes to a store's topic while at least one of its clients is connected
-here. Consoles receive every event of their store; a widget receives the events of its
-own visitor's conversations (it filters out the internal ones itself, after noting their
-seq). Typing signals go to the other side of the conversation only.
+here. A widget receives the events of its own visitor's conversations (it filters out the
+internal ones itself, after noting their seq). A console receives every event of the
+conversations its agent has, of those waiting in the queue, and of those it follows
+(opened); of all the others it hears a summary in an `inbox` frame, several changes in
+one, at most every INBOX_EVERY_S. A store with thousands of live conversations and a
+dozen agents would otherwise send every message to every agent. Typing signals go to
+the other side of the conversation only.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ from typing import Any
 
 from portside.domain.ports import Subscription
 from portside.realtime.connection import Connection
-from portside.realtime.protocol import Close, frame
+from portside.realtime.protocol import Close, encode, frame
 from portside.services.context import Services, store_topic
+from portside.services.conversations import PREVIEW_CHARS
+
+INBOX_EVERY_S = 0.25
 
 
 @dataclass
@@ -24,6 +31,9 @@ class _Room:
     subscription: Subscription
     consoles: set[Connection] = field(default_factory=set)
     visitors: dict[int, set[Connection]] = field(default_factory=lambda: defaultdict(set))
+    # Conversation summaries not yet sent to the consoles, and the timer that sends them.
+    inbox: dict[int, dict[str, Any]] = field(default_factory=dict)
+    inbox_timer: asyncio.TimerHandle | None = None
 
     def __len__(self) -> int:
         return len(self.consoles) + sum(len(c) for c in self.visitors.values())
@@ -82,6 +92,8 @@ class Hub:
                     del room.visitors[conn.visitor_id]
         if not len(room):
             room.subscription.close()
+            if room.inbox_timer is not None:
+                room.inbox_timer.cancel()
             del self._rooms[conn.store_id]
 
     def _route(self, store_id: int, message: dict[str, Any]) -> None:
@@ -91,8 +103,20 @@ class Hub:
         kind = message.get("kind")
         visitor_tabs = room.visitors.get(message.get("visitor_id", -1), ())
         if kind == "event":
-            for conn in (*room.consoles, *visitor_tabs):
+            for conn in visitor_tabs:
                 conn.deliver(message)
+            if not room.consoles:
+                return
+            conversation_id = message["event"]["conversation_id"]
+            queued = message["status"] == "queued"
+            for conn in room.consoles:
+                if (
+                    queued
+                    or message["assignee_id"] == conn.agent_id
+                    or conversation_id in conn.following
+                ):
+                    conn.deliver(message)
+            self._summarise(store_id, room, message)
         elif kind == "typing":
             typing = frame(
                 "typing",
@@ -104,6 +128,27 @@ class Hub:
             for conn in targets:
                 conn.send(typing)
 
+    def _summarise(self, store_id: int, room: _Room, message: dict[str, Any]) -> None:
+        event = message["event"]
+        summary = room.inbox.setdefault(event["conversation_id"], {})
+        summary.update(inbox_change(message))
+        if room.inbox_timer is None:
+            room.inbox_timer = asyncio.get_running_loop().call_later(
+                INBOX_EVERY_S, self._send_inbox, store_id
+            )
+
+    def _send_inbox(self, store_id: int) -> None:
+        room = self._rooms.get(store_id)
+        if room is None:
+            return
+        room.inbox_timer = None
+        if not room.inbox:
+            return
+        text = encode(frame("inbox", conversations=list(room.inbox.values())))
+        room.inbox.clear()
+        for conn in room.consoles:
+            conn.send_encoded(text)
+
     async def close_all(self, code: int = Close.RESTARTING) -> None:
         """Tell every client to reconnect (the server is stopping)."""
         connections = [
@@ -114,3 +159,25 @@ class Hub:
         for conn in connections:
             conn.close_soon(code, "server restarting")
         await asyncio.sleep(0)
+
+
+def inbox_change(message: dict[str, Any]) -> dict[str, Any]:
+    """What one event changes in its conversation's inbox row (docs/protocol.md)."""
+    event = message["event"]
+    change: dict[str, Any] = {
+        "id": event["conversation_id"],
+        "last_seq": event["seq"],
+        "updated_at": event["at"],
+        "status": message["status"],
+        "assignee_id": message["assignee_id"],
+    }
+    kind, data = event["type"], event["data"]
+    if kind == "message.created":
+        change["preview"] = data["text"][:PREVIEW_CHARS]
+        change["last_message_at"] = event["at"]
+        change["last_from"] = event["actor"]["type"]
+    elif kind == "conversation.status_changed":
+        change["assignee"] = data.get("assignee")
+    elif kind == "conversation.context_updated":
+        change["context"] = data
+    return change

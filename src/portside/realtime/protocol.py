@@ -13,7 +13,9 @@ MAX_FRAME_BYTES = 64 * 1024
 WIDGET_TYPES = frozenset(
     {"hello", "message.send", "typing", "sync", "context.update", "ping", "pong"}
 )
-CONSOLE_TYPES = frozenset({"hello", "message.send", "note.send", "typing", "sync", "ping", "pong"})
+CONSOLE_TYPES = frozenset(
+    {"hello", "message.send", "note.send", "typing", "sync", "follow", "ping", "pong"}
+)
 ALL_TYPES = WIDGET_TYPES | CONSOLE_TYPES
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from portside.clock import Clock
 from portside.config import Settings
-from portside.domain.conversations import Event
+from portside.domain.conversations import Event, Standing
 from portside.domain.ports import EventBus
 from portside.domain.ratelimit import SlidingWindowLimiter
 from portside.storage.database import Database
@@ -51,19 +51,24 @@ class Services:
             ),
         )
 
-    async def publish_events(self, events: list[Event]) -> None:
-        """Publish committed events. Never call before the transaction has committed."""
+    async def publish_events(self, events: list[Event], standing: Standing) -> None:
+        """Publish committed events of one conversation, with where it stands after them.
+
+        Never call before the transaction has committed.
+        """
         for event in events:
-            await self.bus.publish(store_topic(event.store_id), event_message(event))
+            await self.bus.publish(store_topic(event.store_id), event_message(event, standing))
 
     async def publish_signal(self, store_id: int, message: dict[str, Any]) -> None:
         await self.bus.publish(store_topic(store_id), message)
 
 
-def event_message(event: Event) -> dict[str, Any]:
+def event_message(event: Event, standing: Standing) -> dict[str, Any]:
     return {
         "kind": "event",
         "visitor_id": event.visitor_id,
         "internal": event.internal,
+        "status": standing.status.value,
+        "assignee_id": standing.assignee_id,
         "event": event.to_wire(),
     }

@@ -20,6 +20,7 @@ from portside.domain.conversations import (
     ActorType,
     Event,
     EventType,
+    Standing,
     Status,
     check_client_id,
     check_transition,
@@ -61,7 +62,7 @@ async def do_send_visitor_message(
         svc, client_id, text, svc.limiters.messages, f"visitor:{visitor_id}"
     )
 
-    def attempt(conn: Connection, careful: bool) -> tuple[SendResult, list[Event]]:
+    def attempt(conn: Connection, careful: bool) -> _Outcome[SendResult]:
         new_events: list[Event] = []
         if conversation_id is not None:
             row = store.find_conversation(conn, store_id, conversation_id)
@@ -84,16 +85,18 @@ async def do_send_visitor_message(
         if careful:
             previous = store.find_event_by_client_id(conn, row.id, client_id)
             if previous is not None:
-                return SendResult(store.event_from_row(previous, visitor_id), True), []
+                return SendResult(store.event_from_row(previous, visitor_id), True), [], None
         actor = Actor(ActorType.VISITOR, visitor_id)
-        target = status_after_visitor_message(Status(row.status))
+        standing = Standing(Status(row.status), row.assignee_id)
+        target = status_after_visitor_message(standing.status)
         if target is not None:
             new_events.append(_change_status(svc, conn, row, actor, target, assignee=None))
+            standing = Standing(target)
         message = _append_message(
             svc, conn, row, actor, EventType.MESSAGE_CREATED, cleaned, client_id
         )
         new_events.append(message)
-        return SendResult(message, duplicate=False), new_events
+        return SendResult(message, duplicate=False), new_events, standing
 
     return await _write(svc, attempt)
 
@@ -112,21 +115,23 @@ async def do_send_agent_message(
         svc, client_id, text, svc.limiters.agent_messages, f"agent:{agent.id}"
     )
 
-    def attempt(conn: Connection, careful: bool) -> tuple[SendResult, list[Event]]:
+    def attempt(conn: Connection, careful: bool) -> _Outcome[SendResult]:
         row = _get_conversation(conn, agent.store_id, conversation_id)
         if careful:
             previous = store.find_event_by_client_id(conn, row.id, client_id)
             if previous is not None:
-                return SendResult(store.event_from_row(previous, row.visitor_id), True), []
+                return SendResult(store.event_from_row(previous, row.visitor_id), True), [], None
         actor = agent.actor
         new_events: list[Event] = []
         kind = EventType.NOTE_CREATED if note else EventType.MESSAGE_CREATED
-        target = None if note else status_after_agent_reply(Status(row.status))
+        standing = Standing(Status(row.status), row.assignee_id)
+        target = None if note else status_after_agent_reply(standing.status)
         if target is not None:
             new_events.append(_change_status(svc, conn, row, actor, target, agent.id))
+            standing = Standing(target, agent.id)
         message = _append_message(svc, conn, row, actor, kind, cleaned, client_id)
         new_events.append(message)
-        return SendResult(message, duplicate=False), new_events
+        return SendResult(message, duplicate=False), new_events, standing
 
     return await _write(svc, attempt)
 
@@ -144,7 +149,7 @@ async def do_change_status(
 ) -> Event:
     """Resolve, reopen, assign (or transfer, or put back in the queue), hand off or back."""
 
-    def attempt(conn: Connection, _careful: bool) -> tuple[Event, list[Event]]:
+    def attempt(conn: Connection, _careful: bool) -> _Outcome[Event]:
         row = _get_conversation(conn, agent.store_id, conversation_id)
         current = Status(row.status)
         assignee: int | None = row.assignee_id
@@ -171,14 +176,14 @@ async def do_change_status(
             raise NotFound(f"Unknown action {action!r}.")
         check_transition(current, target)
         event = _change_status(svc, conn, row, agent.actor, target, assignee)
-        return event, [event]
+        return event, [event], Standing(target, assignee)
 
     return await _write(svc, attempt)
 
 
 def record_context(
     svc: Services, conn: Connection, *, store_id: int, visitor_id: int, data: dict[str, Any]
-) -> Event | None:
+) -> tuple[Event, Standing] | None:
     """Note in the visitor's open conversation where the shopper is now (agents only).
 
     Runs inside the caller's write transaction.
@@ -188,7 +193,7 @@ def record_context(
         return None
     now = svc.clock.now()
     seq = store.take_next_seq(conn, row.id, now)
-    return store.insert_event(
+    event = store.insert_event(
         conn,
         store_id=store_id,
         conversation_id=row.id,
@@ -199,12 +204,15 @@ def record_context(
         data=data,
         now=now,
     )
+    return event, Standing(Status(row.status), row.assignee_id)
 
 
-async def _write(
-    svc: Services,
-    attempt: Callable[[Connection, bool], tuple[T, list[Event]]],
-) -> T:
+# What an attempt gives back: its result, the events it logged, and where their
+# conversation stands after them (None when it logged nothing).
+_Outcome = tuple[T, list[Event], Standing | None]
+
+
+async def _write(svc: Services, attempt: Callable[[Connection, bool], _Outcome[T]]) -> T:
     """Run `attempt` in a transaction, publish its events after commit.
 
     A retried send is rare, so the first attempt does not look for an earlier message
@@ -214,10 +222,13 @@ async def _write(
     """
     for careful in (False, True, True):
         try:
-            result, new_events = await svc.db.write(functools.partial(_call, attempt, careful))
+            result, new_events, standing = await svc.db.write(
+                functools.partial(_call, attempt, careful)
+            )
         except IntegrityError:
             continue
-        await svc.publish_events(new_events)
+        if standing is not None:
+            await svc.publish_events(new_events, standing)
         return result
     raise Conflict("This message could not be stored; send it again.")
 
@@ -237,8 +248,8 @@ def _check_message(
 
 
 def _call(
-    attempt: Callable[[Connection, bool], tuple[T, list[Event]]], careful: bool, conn: Connection
-) -> tuple[T, list[Event]]:
+    attempt: Callable[[Connection, bool], _Outcome[T]], careful: bool, conn: Connection
+) -> _Outcome[T]:
     return attempt(conn, careful)
 
 

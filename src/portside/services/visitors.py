@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from portside.domain.conversations import Event
+from portside.domain.conversations import Event, Standing
 from portside.errors import PortsideError, RateLimited, TokenExpired, TokenInvalid
 from portside.services.context import Services
 from portside.services.conversations import record_context
@@ -85,7 +85,7 @@ async def do_identify_visitor(
                 f"Too many new chats from this address; wait {retry:.0f} s.", retry_after=retry
             )
 
-    def identify(conn: Connection) -> tuple[Any, Event | None, bool]:
+    def identify(conn: Connection) -> tuple[Any, tuple[Event, Standing] | None, bool]:
         row = None
         if visitor_id is not None:
             row = store_store.find_visitor(conn, store_id, visitor_id)
@@ -103,11 +103,11 @@ async def do_identify_visitor(
             assert row is not None
         return row, _apply_context(svc, conn, store_id, row, context), gone
 
-    row, event, gone = await svc.db.write(identify)
+    row, logged, gone = await svc.db.write(identify)
     if gone:
         token_error = TokenInvalid("This visitor no longer exists; a new one was issued.")
-    if event is not None:
-        await svc.publish_events([event])
+    if logged is not None:
+        await svc.publish_events([logged[0]], logged[1])
     return VisitorSession(
         visitor_id=row.id,
         token=issue_visitor_token(svc.settings, store_id, row.id),
@@ -121,20 +121,20 @@ async def do_update_context(
 ) -> None:
     """A single-page store changed page: remember it, and tell the agents."""
 
-    def update(conn: Connection) -> Event | None:
+    def update(conn: Connection) -> tuple[Event, Standing] | None:
         row = store_store.find_visitor(conn, store_id, visitor_id)
         if row is None:
             return None
         return _apply_context(svc, conn, store_id, row, context)
 
-    event = await svc.db.write(update)
-    if event is not None:
-        await svc.publish_events([event])
+    logged = await svc.db.write(update)
+    if logged is not None:
+        await svc.publish_events([logged[0]], logged[1])
 
 
 def _apply_context(
     svc: Services, conn: Connection, store_id: int, row: Any, context: dict[str, Any]
-) -> Event | None:
+) -> tuple[Event, Standing] | None:
     changes = {k: v for k, v in context.items() if getattr(row, k) != v}
     timezone = context.get("timezone", row.timezone)
     language = context.get("language", row.language)

@@ -1,12 +1,19 @@
-"""The WebSocket endpoints: Starlette's socket adapted to the realtime layer."""
+"""The WebSocket endpoints, served straight from ASGI in front of the HTTP application.
+
+A live connection carries thousands of frames, and every layer between the server and
+the endpoint (routing, middleware, Starlette's socket state checks) costs each one of
+them; so `/ws/widget` and `/ws/console` take the raw ASGI `receive` and `send`, and
+everything else goes on to FastAPI.
+"""
 
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, WebSocket
-from starlette.websockets import WebSocketDisconnect, WebSocketState
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portside.realtime.connection import Disconnected
 from portside.realtime.console_session import run_console
@@ -15,27 +22,44 @@ from portside.realtime.widget_session import WidgetRequest, run_widget
 from portside.services.context import Services
 from portside.web.deps import SESSION_COOKIE
 
-router = APIRouter()
 
+class AsgiSocket:
+    """The realtime layer's Socket over one ASGI WebSocket connection."""
 
-class StarletteSocket:
-    def __init__(self, websocket: WebSocket) -> None:
-        self._ws = websocket
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self._receive = receive
+        self._send = send
+        self._open = False
+        self._closed = False
+
+    async def accept(self) -> bool:
+        """Complete the handshake; False if the client left before it."""
+        message = await self._receive()
+        if message["type"] != "websocket.connect":
+            return False
+        await self._send({"type": "websocket.accept"})
+        self._open = True
+        return True
 
     async def send_text(self, data: str) -> None:
-        if self._ws.application_state is not WebSocketState.CONNECTED:
+        if self._closed:
             raise Disconnected
         try:
-            await self._ws.send_text(data)
-        except (WebSocketDisconnect, RuntimeError, OSError) as exc:
+            await self._send({"type": "websocket.send", "text": data})
+        except (OSError, RuntimeError) as exc:
+            self._closed = True
             raise Disconnected from exc
 
     async def receive_text(self) -> str:
+        if self._closed:
+            raise Disconnected
         try:
-            message = await self._ws.receive()
-        except (WebSocketDisconnect, RuntimeError, OSError) as exc:
+            message: Message = await self._receive()
+        except (OSError, RuntimeError) as exc:
+            self._closed = True
             raise Disconnected from exc
-        if message["type"] == "websocket.disconnect":
+        if message["type"] != "websocket.receive":
+            self._closed = True
             raise Disconnected
         text = message.get("text")
         if text is None:
@@ -43,49 +67,74 @@ class StarletteSocket:
         return str(text)
 
     async def close(self, code: int, reason: str = "") -> None:
-        if self._ws.application_state is WebSocketState.CONNECTED:
-            with contextlib.suppress(RuntimeError, OSError):
-                await self._ws.close(code, reason)
+        if self._closed or not self._open:
+            return
+        self._closed = True
+        with contextlib.suppress(OSError, RuntimeError):
+            await self._send({"type": "websocket.close", "code": code, "reason": reason})
 
 
-def _parts(websocket: WebSocket) -> tuple[Services, Hub, str]:
-    address = websocket.client.host if websocket.client else "unknown"
-    return websocket.app.state.services, websocket.app.state.hub, address
+class WebSocketEndpoints:
+    """ASGI middleware: the two WebSocket paths, handled here; all else passes on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            handler = _ENDPOINTS.get(scope["path"])
+            if handler is not None:
+                await handler(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
-@router.websocket("/ws/widget")
-async def widget_socket(websocket: WebSocket) -> None:
-    svc, hub, address = _parts(websocket)
-    await websocket.accept()
+async def _widget(scope: Scope, receive: Receive, send: Send) -> None:
+    connection = HTTPConnection(scope)
+    svc, hub, address = _parts(connection)
+    socket = AsgiSocket(receive, send)
+    if not await socket.accept():
+        return
     request = WidgetRequest(
-        store_key=websocket.query_params.get("store", ""),
-        origin=websocket.headers.get("origin"),
+        store_key=connection.query_params.get("store", ""),
+        origin=connection.headers.get("origin"),
         address=address,
-        user_agent=websocket.headers.get("user-agent"),
+        user_agent=connection.headers.get("user-agent"),
     )
-    await run_widget(StarletteSocket(websocket), svc, hub, request)
+    await run_widget(socket, svc, hub, request)
 
 
-@router.websocket("/ws/console")
-async def console_socket(websocket: WebSocket) -> None:
-    svc, hub, address = _parts(websocket)
-    await websocket.accept()
+async def _console(scope: Scope, receive: Receive, send: Send) -> None:
+    connection = HTTPConnection(scope)
+    svc, hub, address = _parts(connection)
+    socket = AsgiSocket(receive, send)
+    if not await socket.accept():
+        return
     await run_console(
-        StarletteSocket(websocket),
+        socket,
         svc,
         hub,
-        cookie=websocket.cookies.get(SESSION_COOKIE),
-        origin_ok=_same_site(websocket, svc.settings.public_url),
+        cookie=connection.cookies.get(SESSION_COOKIE),
+        origin_ok=_same_site(connection, svc.settings.public_url),
         address=address,
     )
 
 
-def _same_site(websocket: WebSocket, public_url: str) -> bool:
+_ENDPOINTS: dict[str, Any] = {"/ws/widget": _widget, "/ws/console": _console}
+
+
+def _parts(connection: HTTPConnection) -> tuple[Services, Hub, str]:
+    address = connection.client.host if connection.client else "unknown"
+    state = connection.app.state
+    return state.services, state.hub, address
+
+
+def _same_site(connection: HTTPConnection, public_url: str) -> bool:
     """The console's socket must be opened by a page of Portside itself."""
-    origin = websocket.headers.get("origin")
+    origin = connection.headers.get("origin")
     if not origin:
         return False
     if public_url and origin == public_url:
         return True
-    host = websocket.headers.get("host", "")
+    host = connection.headers.get("host", "")
     return urlsplit(origin).netloc == host and bool(host)

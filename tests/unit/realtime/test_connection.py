@@ -19,7 +19,7 @@ import pytest
 from portside.bus.memory import MemoryEventBus
 from portside.clock import ManualClock
 from portside.config import Settings
-from portside.realtime.connection import Connection, Disconnected
+from portside.realtime.connection import MAX_FOLLOWING, Connection, Disconnected
 from portside.realtime.protocol import Close, frame
 from portside.services.context import Services, store_topic
 from portside.services.conversations import do_send_agent_message, do_send_visitor_message
@@ -212,6 +212,7 @@ async def test_console_fills_a_gap_including_internal_notes(shop: Shop) -> None:
     socket = RecordingSocket()
     conn = shop.console(socket)
     conn.seen[cid] = 1
+    conn.follow(cid)
 
     conn.deliver(shop.live(cid, 4))
     await _drain(conn)
@@ -228,12 +229,43 @@ async def test_console_follows_a_conversation_it_has_not_loaded_from_its_next_ev
     await shop.shopper_says(visitor)  # seq 4
     socket = RecordingSocket()
     conn = shop.console(socket)
+    conn.follow(cid)
 
     conn.deliver(shop.live(cid, 2))  # history before this comes over HTTP, not here
     conn.deliver(shop.live(cid, 4))  # ...but a gap after it is filled
     await _drain(conn)
 
     assert [seq for seq, _ in socket.events] == [2, 3, 4]
+
+
+async def test_console_does_not_fill_gaps_of_a_conversation_it_does_not_follow(
+    shop: Shop,
+) -> None:
+    visitor = await shop.new_visitor()
+    cid = await shop.shopper_says(visitor)  # seq 1, 2
+    await shop.shopper_says(visitor)  # seq 3
+    await shop.shopper_says(visitor)  # seq 4
+    socket = RecordingSocket()
+    conn = shop.console(socket)
+
+    # Assigned to its agent for a while, then elsewhere, then back: no transcript
+    # is open, so nothing is read from the log; replays are still dropped.
+    for seq in (2, 4, 4, 3):
+        conn.deliver(shop.live(cid, seq))
+    await _drain(conn)
+
+    assert [seq for seq, _ in socket.events] == [2, 4]
+
+
+async def test_a_console_follows_at_most_so_many_conversations(shop: Shop) -> None:
+    conn = shop.console(RecordingSocket())
+    for cid in range(1, MAX_FOLLOWING + 2):
+        conn.follow(cid)
+    conn.follow(2)  # followed again: now the most recent
+
+    assert len(conn.following) == MAX_FOLLOWING
+    assert 1 not in conn.following
+    assert list(conn.following)[-1] == 2
 
 
 async def test_widget_hides_internal_events_but_counts_them_as_seen(shop: Shop) -> None:

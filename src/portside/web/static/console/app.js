@@ -1,15 +1,17 @@
 // One signed-in session of the console: the views, the socket, and the live feed that
 // ties them together.
 //
-// Every `event` frame goes to the conversation store (the inbox rows), to the cached
-// transcript logs and to the composer's outbox; each dedupes by seq on its own. An event
-// of a conversation the console does not know yet makes it fetch that conversation;
-// events that arrive meanwhile are held and applied after.
+// The server sends every event of the conversations this agent has, of those waiting
+// in the queue and of those opened here (followed); of the rest, `inbox` frames with
+// what changed in their rows. Events go to the conversation store (the inbox rows), to
+// the cached transcript logs and to the composer's outbox; each dedupes by seq on its
+// own. News of a conversation the console does not know yet makes it fetch that
+// conversation; what arrives meanwhile is held and applied after.
 
 import { conversationPath } from "./api.js";
 import { ActionBar } from "./actions.js";
 import { Composer } from "./composer.js";
-import { ConversationStore, newestFirst } from "./conversations.js";
+import { ConversationStore } from "./conversations.js";
 import { byId, isTextEntry } from "./dom.js";
 import { statusLabel } from "./format.js";
 import { InboxView } from "./inbox.js";
@@ -35,7 +37,7 @@ export class App {
   #actions;
   #panel;
   #selectedId = null;
-  #fetching = new Map(); // conversation id -> events held while it is fetched
+  #fetching = new Map(); // conversation id -> events and changes held while it is fetched
   #welcomedBefore = false;
   #stopped = false; // answers still in flight after stop() must not touch the page
   #tickTimer = 0;
@@ -135,6 +137,8 @@ export class App {
       return;
     }
     this.#selectedId = id;
+    // Every event of it from now on; its transcript reads what came before.
+    this.#socket.send({ type: "follow", conversation_id: id });
     this.#store.markRead(id);
     if (location.hash !== `#conversation-${id}`) {
       history.replaceState(null, "", `#conversation-${id}`);
@@ -179,9 +183,15 @@ export class App {
         // the inbox page is read again for conversations that are new to it.
         if (this.#welcomedBefore) this.#inbox.load();
         this.#welcomedBefore = true;
+        if (this.#selectedId !== null) {
+          this.#socket.send({ type: "follow", conversation_id: this.#selectedId });
+        }
         break;
       case "event":
         if (frame.event) this.#onEvent(frame.event);
+        break;
+      case "inbox":
+        for (const change of frame.conversations ?? []) this.#onInboxChange(change);
         break;
       case "ack":
         this.#composer.onAck(frame);
@@ -205,22 +215,36 @@ export class App {
     this.#composer.confirm(event);
     const fromShopper = event.type === "message.created" && event.actor?.type === "visitor";
 
-    const held = this.#fetching.get(id);
-    if (held || !this.#store.get(id)) {
-      // New to this console, so new to the agent too.
-      if (fromShopper) this.#markUnread(id);
-      if (held) held.push(event);
-      else this.#fetchNew(id, event);
-      return;
-    }
+    if (this.#holdIfNew(id, event, fromShopper)) return;
     if (!this.#store.applyEvent(event)) return; // a replay of what is known
     if (fromShopper) this.#markUnread(id);
     this.#changed(this.#store.get(id));
   }
 
-  /** A conversation first seen on the live feed: fetch its row, then apply what came. */
-  async #fetchNew(id, event) {
-    const held = [event];
+  /** An `inbox` frame's change to one row (docs/protocol.md). */
+  #onInboxChange(change) {
+    if (!Number.isInteger(change?.id)) return;
+    const fromShopper = change.last_from === "visitor";
+    if (this.#holdIfNew(change.id, change, fromShopper)) return;
+    if (!this.#store.applyChange(change)) return; // its events came first
+    if (fromShopper) this.#markUnread(change.id);
+    this.#changed(this.#store.get(change.id));
+  }
+
+  /** News of a conversation not held yet: keep it until its row is fetched. */
+  #holdIfNew(id, news, fromShopper) {
+    const held = this.#fetching.get(id);
+    if (!held && this.#store.get(id)) return false;
+    // New to this console, so new to the agent too.
+    if (fromShopper) this.#markUnread(id);
+    if (held) held.push(news);
+    else this.#fetchNew(id, news);
+    return true;
+  }
+
+  /** A conversation first heard of live: fetch its row, then apply what came. */
+  async #fetchNew(id, news) {
+    const held = [news];
     this.#fetching.set(id, held);
     try {
       await this.#inbox.fetchConversation(id);
@@ -229,7 +253,10 @@ export class App {
     } finally {
       this.#fetching.delete(id);
     }
-    for (const later of held) this.#store.applyEvent(later);
+    for (const later of held) {
+      if (later.type) this.#store.applyEvent(later);
+      else this.#store.applyChange(later);
+    }
     this.#changed(this.#store.get(id));
   }
 
@@ -266,7 +293,7 @@ export class App {
     const who = conversation.assignee
       ? conversation.assignee.id === this.#agent.id
         ? "with you"
-        : `with ${conversation.assignee.name}`
+        : `with ${conversation.assignee.name ?? "another agent"}`
       : "";
     meta.textContent = [`#${conversation.id}`, statusLabel(conversation.status), who]
       .filter(Boolean)
@@ -291,14 +318,11 @@ export class App {
     document.title = count ? `(${count}) ${TITLE}` : TITLE;
   }
 
-  /** Where the server resumes each conversation: the lower of row and transcript. */
+  /** The transcripts read here, newest last: the server replays and follows them. */
   #resumePoints() {
-    const logs = this.#transcripts.resumePoints();
     const points = {};
-    const recent = this.#store.all().sort(newestFirst).slice(0, MAX_RESUME);
-    for (const conversation of recent) {
-      const log = logs.get(conversation.id);
-      points[String(conversation.id)] = Math.min(conversation.last_seq, log ?? Infinity);
+    for (const [id, seq] of [...this.#transcripts.resumePoints()].slice(-MAX_RESUME)) {
+      points[String(id)] = seq;
     }
     return points;
   }

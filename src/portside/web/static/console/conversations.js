@@ -89,6 +89,28 @@ export class ConversationStore {
     return true;
   }
 
+  /**
+   * Apply an `inbox` change (the row's latest fields after one or more events); false if
+   * unknown or no newer than what is held.
+   */
+  applyChange(change) {
+    const conversation = this.#byId.get(change.id);
+    if (!conversation || change.last_seq <= conversation.last_seq) return false;
+    conversation.last_seq = change.last_seq;
+    conversation.updated_at = change.updated_at;
+    conversation.status = change.status;
+    if ("assignee" in change) conversation.assignee = change.assignee ?? null;
+    else if ((change.assignee_id ?? null) !== (conversation.assignee?.id ?? null)) {
+      conversation.assignee = change.assignee_id == null ? null : { id: change.assignee_id, name: null };
+    }
+    if ("preview" in change) {
+      conversation.preview = change.preview;
+      conversation.last_message_at = change.last_message_at;
+    }
+    if (change.context) applyContext(conversation.visitor, change.context);
+    return true;
+  }
+
   isUnread(id) {
     return this.#unread.has(id);
   }
