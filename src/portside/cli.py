@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -102,6 +103,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if not args.no_migrate:
         upgrade(settings.effective_database_url)
     app = create_app(settings, migrate=False)
+    _tune_garbage_collector()
     print(
         f"Portside on http://{args.host}:{args.port}/  (console: /console/, demo: /demo/)",
         flush=True,
@@ -121,6 +123,20 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         timeout_graceful_shutdown=5,
     )
     return 0
+
+
+def _tune_garbage_collector() -> None:
+    """Keep the cycle collector's pauses short on a busy server.
+
+    A full collection walks every live object: with a thousand connections open it
+    stalled the event loop for 100-240 ms (measured with bench/chat_latency.py), and those
+    pauses were the whole tail of the latency. What is loaded at start lives as long as
+    the process, so it is frozen out of the collector's sight; and collections run less
+    often (young objects are nearly all freed by reference counting anyway).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 2, 1000)
 
 
 def _migrate(_args: argparse.Namespace, settings: Settings) -> int:

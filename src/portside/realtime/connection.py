@@ -71,6 +71,8 @@ class Connection:
         self.visitor_id = visitor_id
         self.agent_id = agent_id
         self.seen: dict[int, int] = {}
+        # When the client last sent a frame (event loop time): the heartbeat's measure.
+        self.last_heard = asyncio.get_running_loop().time()
         # A console's followed conversations (oldest first): it hears all of their events.
         self.following: dict[int, None] = {}
         self._queue: asyncio.Queue[Any] = asyncio.Queue(svc.settings.limits.send_queue_frames)
