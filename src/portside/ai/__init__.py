@@ -1,0 +1,1 @@
+"""Model adapters behind the agent's ports: embeddings, language identification."""
