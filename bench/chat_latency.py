@@ -17,12 +17,7 @@ import asyncio
 import contextlib
 import gc
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,6 +26,8 @@ from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+
+from _server import bench_env, cpu_seconds, peak_rss_mb, percentile, portside, serving, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password-1"
@@ -54,35 +51,6 @@ class Stats:
             ms = (time.perf_counter() - started) * 1000
             self.latencies_ms.append(ms)
             self.by_direction["to_agent" if client_id.endswith("s") else "to_shopper"].append(ms)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def portside(data_dir: Path, env: dict[str, str], *args: str) -> Any:
-    out = subprocess.run(
-        [sys.executable, "-m", "portside.cli", *args, "--json"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
 
 
 class Shopper:
@@ -140,26 +108,19 @@ class Agent:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    data_dir = Path(tempfile.mkdtemp(prefix="portside-bench-"))
-    port = free_port()
-    origin = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PORTSIDE_DATA_DIR": str(data_dir),
-        # One load generator on one address stands for thousands of shoppers.
-        "PORTSIDE_CONNECTIONS_PER_IP": "1000000",
-        "PORTSIDE_NEW_VISITORS_PER_MINUTE_PER_IP": "1000000",
-        "PORTSIDE_AGENT_MESSAGES_PER_10S": "1000000",
-        "PORTSIDE_LOGINS_PER_MINUTE": "1000",
-    }
+    origin, port, env = bench_env(
+        PORTSIDE_AGENT_MESSAGES_PER_10S="1000000",
+        PORTSIDE_LOGINS_PER_MINUTE="1000",
+        # People talking: the AI agent has its own benchmark (bot_latency.py).
+        PORTSIDE_AGENT="off",
+    )
     if args.database_url:
         env["PORTSIDE_DATABASE_URL"] = args.database_url
-    store = portside(data_dir, env, "create-store", "--name", "Bench", "--origin", origin)
+    store = portside(env, "create-store", "--name", "Bench", "--origin", origin)
     emails = []
     for n in range(args.agents):
         email = f"agent{n}@bench.example"
         portside(
-            data_dir,
             env,
             "create-agent",
             "--store",
@@ -173,31 +134,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         emails.append(email)
 
-    server = subprocess.Popen(  # noqa: ASYNC220 (started once, before any measuring)
-        [sys.executable, "-m", "portside.cli", "serve", "--port", str(port), "--no-migrate"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with serving(port, env) as server:
         await wait_ready(origin)
         return await exchange(args, origin, store["widget_key"], emails, server.pid)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-
-
-async def wait_ready(origin: str) -> None:
-    async with httpx.AsyncClient() as http:
-        for _ in range(300):
-            with contextlib.suppress(httpx.HTTPError):
-                if (await http.get(f"{origin}/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the server did not start")
 
 
 async def exchange(
@@ -355,13 +294,6 @@ async def exchange(
         # The load generator shares the machine: if it is near a core, it is the limit.
         "client_cpu_ms_per_msg": round(own_per_msg_ms, 3),
     }
-
-
-def percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    index = min(len(values) - 1, max(0, round(pct / 100 * len(values) + 0.5) - 1))
-    return values[index]
 
 
 def main() -> None:

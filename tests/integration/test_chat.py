@@ -267,3 +267,23 @@ async def test_shopper_writing_again_reopens_a_resolved_conversation(
     assert row["status"] == "bot"
     assert row["preview"] == "one more thing"
     await http.aclose()
+
+
+async def test_talk_to_a_person_puts_the_conversation_in_the_queue_once(
+    server: LiveServer, store: StoreFixture
+) -> None:
+    async with widget(server.ws_url, store.widget_key, store.origin) as shopper:
+        await shopper.expect("welcome")
+        await shopper.send(type="person.request")
+        created, queued = await shopper.events(2)
+        assert created["type"] == "conversation.created"
+        assert queued["type"] == "conversation.status_changed"
+        assert queued["data"] == {
+            "from": "bot",
+            "to": "queued",
+            "assignee": None,
+            "reason": "asked_for_person",
+        }
+        assert queued["actor"]["type"] == "visitor"
+        await shopper.send(type="person.request")  # pressed again: already queued
+        assert [f for f in await shopper.quiet(0.5) if f["type"] == "event"] == []

@@ -26,6 +26,7 @@ def tight_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
             "PORTSIDE_HEARTBEAT_S": "0.5",
             "PORTSIDE_MESSAGES_PER_10S": "3",
             "PORTSIDE_CONNECTIONS_PER_IP": "4",
+            "PORTSIDE_AGENT": "off",
             "PORTSIDE_MAX_MESSAGE_CHARS": "50",
         },
     )

@@ -29,7 +29,11 @@ def nodes(
         node = LiveServer(
             data_dir=server.data_dir,  # the same secret key: tokens work on both
             database_url=POSTGRES_URL,
-            env={"PORTSIDE_REDIS_URL": REDIS_URL, "PORTSIDE_LOGINS_PER_MINUTE": "1000"},
+            env={
+                "PORTSIDE_REDIS_URL": REDIS_URL,
+                "PORTSIDE_LOGINS_PER_MINUTE": "1000",
+                "PORTSIDE_AGENT": "off",
+            },
         )
         node.start()
         started.append(node)

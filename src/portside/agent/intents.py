@@ -1,10 +1,13 @@
 """Intent recognition: a small classifier over the embedded model's sentence vectors.
 
 The embedding model places messages of the same meaning close together in any language,
-so examples written in one language teach the others too. On top of it sits a
-classifier trained here with numpy (a few seconds on one core): softmax regression over
-the centred vectors. A prediction whose probability is below the model's threshold is
-`out_of_scope`: a message that fits no intent is not forced onto the nearest one.
+so examples written in one language teach the others too. On top of it sits a small
+neural network trained here with numpy (about ten seconds on one core): the vectors,
+centred and scaled, go through one hidden layer of 512 units; three of them trained
+from different seeds vote. Chosen by 5-fold cross-validation on the training examples
+over softmax regression (83% there), nearest neighbours (75%) and blends. `out_of_scope`
+is learnt as an intent of its own; a probability threshold that turns unsure
+predictions into it is there, but cross-validation found none that helped.
 """
 
 from __future__ import annotations
@@ -41,30 +44,35 @@ class Prediction:
 
 @dataclass(frozen=True)
 class TrainingSettings:
-    epochs: int = 500
-    learning_rate: float = 0.01
-    scale: float = 5.0
-    l2: float = 1e-4
+    hidden: int = 512
+    # Centred e5 vectors vary by ~0.02 a dimension; scaled up, Adam fits them well.
+    scale: float = 20.0
+    dropout: float = 0.5
+    learning_rate: float = 3e-3
+    epochs: int = 20
+    batch: int = 128
+    seeds: int = 3
     threshold: float = 0.0
-    seed: int = 7
+
+
+# One network: hidden weights and bias, output weights and bias.
+Layers = tuple[Vectors, Vectors, Vectors, Vectors]
 
 
 @dataclass(frozen=True)
 class IntentModel:
     labels: tuple[str, ...]
     mean: Vectors
-    weights: Vectors
-    bias: Vectors
     scale: float
+    networks: tuple[Layers, ...]
     threshold: float
     embedder: str
     digest: str
 
     def probabilities(self, vectors: Vectors) -> Vectors:
-        logits = ((vectors - self.mean) @ self.weights) * self.scale + self.bias
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        probs: Vectors = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+        x = (vectors - self.mean) * self.scale
+        votes = [_softmax(np.maximum(x @ w1 + b1, 0) @ w2 + b2) for w1, b1, w2, b2 in self.networks]
+        probs: Vectors = np.mean(votes, axis=0).astype(np.float32)
         return probs
 
     def predict(self, vectors: Vectors) -> list[Prediction]:
@@ -87,26 +95,31 @@ class IntentModel:
             "threshold": self.threshold,
             "embedder": self.embedder,
             "digest": self.digest,
+            "networks": len(self.networks),
         }
+        arrays: dict[str, NDArray[np.generic]] = {
+            f"n{i}_{k}": layer.astype(np.float16)
+            for i, layers in enumerate(self.networks)
+            for k, layer in enumerate(layers)
+        }
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        arrays["mean"] = self.mean
         with path.open("wb") as out:
-            np.savez_compressed(
-                out,
-                meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-                mean=self.mean,
-                weights=self.weights.astype(np.float16),
-                bias=self.bias,
-            )
+            np.savez_compressed(out, **arrays)  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, path: Path) -> IntentModel:
         with np.load(path) as data:
             meta = json.loads(bytes(data["meta"]).decode())
+            networks = tuple(
+                tuple(data[f"n{i}_{k}"].astype(np.float32) for k in range(4))
+                for i in range(int(meta["networks"]))
+            )
             return cls(
                 labels=tuple(meta["labels"]),
                 mean=data["mean"].astype(np.float32),
-                weights=data["weights"].astype(np.float32),
-                bias=data["bias"].astype(np.float32),
                 scale=float(meta["scale"]),
+                networks=networks,
                 threshold=float(meta["threshold"]),
                 embedder=str(meta["embedder"]),
                 digest=str(meta["digest"]),
@@ -145,48 +158,64 @@ def train_intent_model(
     index = {label: i for i, label in enumerate(labels)}
     targets = np.array([index[example.intent] for example in examples])
     mean = vectors.mean(axis=0).astype(np.float32)
-    weights, bias = _fit_softmax(vectors - mean, targets, len(labels), settings)
+    x = ((vectors - mean) * settings.scale).astype(np.float32)
+    networks = tuple(
+        _fit_network(x, targets, len(labels), settings, seed) for seed in range(settings.seeds)
+    )
     return IntentModel(
         labels=tuple(labels),
         mean=mean,
-        weights=weights,
-        bias=bias,
         scale=settings.scale,
+        networks=networks,
         threshold=settings.threshold,
         embedder=embedder.name,
         digest=examples_digest(list(examples)),
     )
 
 
-def _fit_softmax(
-    x: Vectors, y: NDArray[np.int_], classes: int, settings: TrainingSettings
-) -> tuple[Vectors, Vectors]:
-    """Multinomial logistic regression, full batch, Adam."""
+def _softmax(logits: Vectors) -> Vectors:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    result: Vectors = exp / exp.sum(axis=1, keepdims=True)
+    return result
+
+
+def _fit_network(
+    x: Vectors, y: NDArray[np.int_], classes: int, settings: TrainingSettings, seed: int
+) -> Layers:
+    """One hidden layer (ReLU, dropout), softmax out; Adam, mini-batches, cosine decay."""
+    rng = np.random.default_rng(seed)
     n, dim = x.shape
-    onehot = np.eye(classes, dtype=np.float32)[y]
-    weights = np.zeros((dim, classes), dtype=np.float32)
-    bias = np.zeros(classes, dtype=np.float32)
-    moments = [
-        np.zeros_like(weights),
-        np.zeros_like(weights),
-        np.zeros_like(bias),
-        np.zeros_like(bias),
+    hidden, keep = settings.hidden, 1 - settings.dropout
+    params = [
+        (rng.standard_normal((dim, hidden)) * np.sqrt(2 / dim)).astype(np.float32),
+        np.zeros(hidden, dtype=np.float32),
+        (rng.standard_normal((hidden, classes)) * np.sqrt(1 / hidden)).astype(np.float32),
+        np.zeros(classes, dtype=np.float32),
     ]
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
-    for step in range(1, settings.epochs + 1):
-        logits = (x @ weights) * settings.scale + bias
-        logits -= logits.max(axis=1, keepdims=True)
-        probs = np.exp(logits)
-        probs /= probs.sum(axis=1, keepdims=True)
-        error = (probs - onehot) / n
-        grads = (settings.scale * (x.T @ error) + settings.l2 * weights, error.sum(axis=0))
-        for k, (param, grad) in enumerate(zip((weights, bias), grads, strict=True)):
-            m, v = moments[2 * k], moments[2 * k + 1]
-            m *= beta1
-            m += (1 - beta1) * grad
-            v *= beta2
-            v += (1 - beta2) * grad * grad
-            m_hat = m / (1 - beta1**step)
-            v_hat = v / (1 - beta2**step)
-            param -= settings.learning_rate * m_hat / (np.sqrt(v_hat) + eps)
-    return weights, bias
+    first = [np.zeros_like(p) for p in params]
+    second = [np.zeros_like(p) for p in params]
+    onehot = np.eye(classes, dtype=np.float32)[y]
+    steps = settings.epochs * -(-n // settings.batch)
+    step = 0
+    for _ in range(settings.epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, settings.batch):
+            batch = order[start : start + settings.batch]
+            xb = x[batch]
+            w1, b1, w2, b2 = params
+            pre = xb @ w1 + b1
+            mask = ((rng.random(pre.shape) < keep) / keep).astype(np.float32)
+            act = np.maximum(pre, 0) * mask
+            error = (_softmax(act @ w2 + b2) - onehot[batch]) / len(batch)
+            back = (error @ w2.T) * mask * (pre > 0)
+            grads = [xb.T @ back, back.sum(axis=0), act.T @ error, error.sum(axis=0)]
+            step += 1
+            rate = settings.learning_rate * 0.5 * (1 + np.cos(np.pi * (step - 1) / steps))
+            for param, grad, m, v in zip(params, grads, first, second, strict=True):
+                m *= 0.9
+                m += 0.1 * grad
+                v *= 0.999
+                v += 0.001 * grad * grad
+                param -= rate * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+    return params[0], params[1], params[2], params[3]

@@ -87,6 +87,10 @@ class Product(_Model):
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     materials: Annotated[list[Material], Field(min_length=1)]
     care: Annotated[list[Annotated[str, Field(min_length=1, max_length=300)]], Field(min_length=1)]
+    # The care lines in other languages, line for line, by language code.
+    care_i18n: dict[LanguageCode, list[Annotated[str, Field(min_length=1, max_length=300)]]] = (
+        Field(default_factory=dict)
+    )
     machine_washable: StrictBool
     sizes: Annotated[list[Text], Field(min_length=1)]
     colors: Annotated[list[Text], Field(min_length=1)]
@@ -120,6 +124,20 @@ class Product(_Model):
             if total != 100:
                 raise ValueError(f"percentages{_in_part(part)} add up to {total}, not 100")
         return materials
+
+    @field_validator("care_i18n")
+    @classmethod
+    def _care_line_for_line(
+        cls, translations: dict[str, list[str]], info: ValidationInfo
+    ) -> dict[str, list[str]]:
+        lines = len(info.data.get("care", []))
+        for lang, care in translations.items():
+            if len(care) != lines:
+                raise ValueError(
+                    f"care_i18n[{lang!r}] has {len(care)} lines; care has {lines}: "
+                    "translate it line for line"
+                )
+        return translations
 
     @field_validator("sizes", "colors")
     @classmethod
@@ -206,9 +224,17 @@ def parse_catalog(raw: object) -> list[Product]:
 
 
 def load_demo_catalog() -> list[Product]:
-    """The products of the demo store, Lotus & Pine."""
-    text = files("portside.commerce").joinpath("demo_catalog.json").read_text(encoding="utf-8")
-    return parse_catalog(json.loads(text))
+    """The products of the demo store, Lotus & Pine, with their names and care
+    instructions in every language of `demo_catalog_i18n.json`."""
+    folder = files("portside.commerce")
+    items = json.loads(folder.joinpath("demo_catalog.json").read_text(encoding="utf-8"))
+    i18n = json.loads(folder.joinpath("demo_catalog_i18n.json").read_text(encoding="utf-8"))
+    for item in items:
+        item["names"] = {**i18n["names"].get(item["slug"], {}), **item.get("names", {})}
+        item["care_i18n"] = {
+            lang: [i18n["care"][line][lang] for line in item["care"]] for lang in i18n["languages"]
+        }
+    return parse_catalog(items)
 
 
 def _in_part(part: str | None) -> str:

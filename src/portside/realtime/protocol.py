@@ -11,7 +11,7 @@ VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
 
 WIDGET_TYPES = frozenset(
-    {"hello", "message.send", "typing", "sync", "context.update", "ping", "pong"}
+    {"hello", "message.send", "typing", "sync", "context.update", "person.request", "ping", "pong"}
 )
 CONSOLE_TYPES = frozenset(
     {"hello", "message.send", "note.send", "typing", "sync", "follow", "ping", "pong"}

@@ -29,7 +29,7 @@ from portside.realtime.session import (
 )
 from portside.services.catalog import find_store_by_key
 from portside.services.context import Services
-from portside.services.conversations import do_send_visitor_message
+from portside.services.conversations import do_request_person, do_send_visitor_message
 from portside.services.inbox import find_visitor_conversation
 from portside.services.visitors import clean_context, do_identify_visitor, do_update_context
 
@@ -146,6 +146,8 @@ class _WidgetFrames:
                 optional_int(message, "after_seq") or 0,
                 message.get("ref"),
             )
+        elif kind == "person.request":
+            await do_request_person(self.svc, store_id=self.store_id, visitor_id=self.visitor_id)
         elif kind == "context.update":
             await do_update_context(
                 self.svc,

@@ -40,12 +40,19 @@ T = TypeVar("T")
 PREVIEW_CHARS = 200
 
 
+# Where a shopper's message, sent while the conversation is with the bot, is announced:
+# the AI agent owes it a reply.
+TURNS_TOPIC = "agent:turns"
+
+
 @dataclass(frozen=True)
 class SendResult:
     """The stored message, and whether it had been stored before (a retried send)."""
 
     event: Event
     duplicate: bool
+    # Where the conversation stands after it (None for a duplicate).
+    standing: Standing | None = None
 
 
 async def do_send_visitor_message(
@@ -96,7 +103,45 @@ async def do_send_visitor_message(
             svc, conn, row, actor, EventType.MESSAGE_CREATED, cleaned, client_id
         )
         new_events.append(message)
-        return SendResult(message, duplicate=False), new_events, standing
+        return SendResult(message, False, standing), new_events, standing
+
+    result = await _write(svc, attempt)
+    if result.standing is not None and result.standing.status is Status.BOT:
+        await svc.bus.publish(
+            TURNS_TOPIC,
+            {
+                "store_id": store_id,
+                "conversation_id": result.event.conversation_id,
+                "visitor_id": visitor_id,
+                "event_id": result.event.id,
+                "seq": result.event.seq,
+                "text": result.event.data["text"],
+            },
+        )
+    return result
+
+
+async def do_request_person(svc: Services, *, store_id: int, visitor_id: int) -> Event | None:
+    """The shopper pressed "talk to a person": their open conversation (a new one if
+    none) goes to the queue. None if a person already has it or it is queued."""
+
+    def attempt(conn: Connection, _careful: bool) -> _Outcome[Event | None]:
+        new_events: list[Event] = []
+        row = store.find_latest_conversation_for_visitor(conn, store_id, visitor_id)
+        if row is None or Status(row.status) is Status.RESOLVED:
+            visitor = store_store.lock_visitor(conn, store_id, visitor_id)
+            if visitor is None:
+                raise NotFound("This visitor does not exist.")
+            created = _create_conversation(svc, conn, store_id, visitor)
+            new_events.append(created)
+            row = store.find_conversation(conn, store_id, created.conversation_id)
+            assert row is not None
+        if Status(row.status) is not Status.BOT:
+            return None, new_events, Standing(Status(row.status), row.assignee_id)
+        actor = Actor(ActorType.VISITOR, visitor_id)
+        event = _change_status(svc, conn, row, actor, Status.QUEUED, None, "asked_for_person")
+        new_events.append(event)
+        return event, new_events, Standing(Status.QUEUED)
 
     return await _write(svc, attempt)
 
@@ -131,7 +176,7 @@ async def do_send_agent_message(
             standing = Standing(target, agent.id)
         message = _append_message(svc, conn, row, actor, kind, cleaned, client_id)
         new_events.append(message)
-        return SendResult(message, duplicate=False), new_events, standing
+        return SendResult(message, False, standing), new_events, standing
 
     return await _write(svc, attempt)
 
@@ -286,6 +331,7 @@ def _change_status(
     actor: Actor,
     target: Status,
     assignee: int | None,
+    reason: str | None = None,
 ) -> Event:
     now = svc.clock.now()
     assignee_data = None
@@ -301,7 +347,12 @@ def _change_status(
         seq=seq,
         type=EventType.STATUS_CHANGED,
         actor=actor,
-        data={"from": row.status, "to": target.value, "assignee": assignee_data},
+        data={
+            "from": row.status,
+            "to": target.value,
+            "assignee": assignee_data,
+            **({"reason": reason} if reason else {}),
+        },
         now=now,
     )
 
@@ -314,6 +365,7 @@ def _append_message(
     kind: EventType,
     text: str,
     client_id: str,
+    extra: dict[str, Any] | None = None,
 ) -> Event:
     now = svc.clock.now()
     changes: dict[str, Any] = {}
@@ -328,7 +380,7 @@ def _append_message(
         seq=seq,
         type=kind,
         actor=actor,
-        data={"text": text, "client_id": client_id},
+        data={"text": text, "client_id": client_id, **(extra or {})},
         now=now,
         client_id=client_id,
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from typing import Any
 
 from portside.services import catalog
 from portside.services.context import Services
 from portside.services.stores import check_origin, do_create_agent, do_create_store
-from portside.storage import store_store
+from portside.storage import knowledge_store, store_store
 
 DEMO_STORE_KEY = "pk_demo_lotus_pine"
 DEMO_PASSWORD = "lotus-pine-demo"  # noqa: S105 (printed to the user on purpose)
@@ -49,10 +51,21 @@ async def do_seed_demo(svc: Services, *, origins: list[str]) -> dict[str, Any]:
         agents.append({"email": email, "name": name, "role": role})
     products = [product.to_dict() for product in load_demo_catalog()]
     await svc.db.write(lambda conn: store_store.upsert_products(conn, store_id, products))
+    entries = load_demo_knowledge()
+    now = svc.clock.now()
+    await svc.db.write(lambda conn: knowledge_store.upsert_entries(conn, store_id, entries, now))
     return {
         "store_id": store_id,
         "widget_key": DEMO_STORE_KEY,
         "agents": agents,
         "password": DEMO_PASSWORD,
         "products": len(products),
+        "knowledge": len(entries),
     }
+
+
+def load_demo_knowledge() -> list[dict[str, Any]]:
+    """The demo store's FAQ and policies, in ten languages."""
+    path = resources.files("portside.commerce") / "demo_knowledge.json"
+    entries: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["entries"]
+    return entries

@@ -151,3 +151,17 @@ products = Table(
     Column("data", JSON, nullable=False),
     UniqueConstraint("store_id", "slug", name="uq_products_store_slug"),
 )
+
+knowledge = Table(
+    "knowledge",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("slug", String(100), nullable=False),
+    # The intents the entry answers, and its title and text by language code.
+    Column("intents", JSON, nullable=False),
+    Column("title", JSON, nullable=False),
+    Column("text", JSON, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("store_id", "slug", name="uq_knowledge_store_slug"),
+)

@@ -328,3 +328,23 @@ def test_every_problem_with_a_product_is_reported_at_once() -> None:
     product = _product(price="-1", weight_g=0)
     with pytest.raises(ValueError, match=r"price: .*; weight_g: Input should be greater than 0"):
         parse_catalog([product])
+
+
+def test_demo_products_speak_every_language_of_the_agent(demo: list[Product]) -> None:
+    every = {"zh", "es", "de", "fr", "ja", "pt", "ko", "ar", "ru"}
+    for product in demo:
+        assert product.names.keys() >= every, product.slug
+        assert product.care_i18n.keys() == every, product.slug
+        for lines in product.care_i18n.values():
+            assert len(lines) == len(product.care), product.slug
+
+
+def test_care_translations_go_line_for_line() -> None:
+    product = _product()
+    product["care_i18n"] = {"es": ["Lavar a máquina"]}
+    lines = len(product["care"])
+    if lines == 1:
+        product["care"].append("Line dry")
+        lines = 2
+    with pytest.raises(ValueError, match=rf"care_i18n\['es'\] has 1 lines; care has {lines}"):
+        parse_catalog([product])

@@ -68,6 +68,7 @@
       open: "Open chat",
       openUnread: "Open chat ({n} unread)",
       close: "Close chat",
+      person: "Talk to a person",
       connecting: "Connecting…",
       reconnecting: "Reconnecting…",
       offline: "You're offline. Messages will be sent when you're back online.",
@@ -100,6 +101,7 @@
       open: "打开聊天",
       openUnread: "打开聊天（{n} 条未读）",
       close: "关闭聊天",
+      person: "联系人工客服",
       connecting: "正在连接…",
       reconnecting: "正在重新连接…",
       offline: "您已离线。恢复网络后消息会自动发送。",
@@ -132,6 +134,7 @@
       open: "Abrir el chat",
       openUnread: "Abrir el chat (sin leer: {n})",
       close: "Cerrar el chat",
+      person: "Hablar con una persona",
       connecting: "Conectando…",
       reconnecting: "Reconectando…",
       offline: "Sin conexión. Los mensajes se enviarán cuando vuelvas a estar en línea.",
@@ -164,6 +167,7 @@
       open: "Chat öffnen",
       openUnread: "Chat öffnen (ungelesen: {n})",
       close: "Chat schließen",
+      person: "Mit einem Menschen sprechen",
       connecting: "Verbindung wird hergestellt…",
       reconnecting: "Verbindung wird wiederhergestellt…",
       offline: "Sie sind offline. Nachrichten werden gesendet, sobald Sie wieder online sind.",
@@ -196,6 +200,7 @@
       open: "Ouvrir le chat",
       openUnread: "Ouvrir le chat (non lus : {n})",
       close: "Fermer le chat",
+      person: "Parler à une personne",
       connecting: "Connexion…",
       reconnecting: "Reconnexion…",
       offline: "Vous êtes hors ligne. Vos messages seront envoyés dès votre retour en ligne.",
@@ -228,6 +233,7 @@
       open: "チャットを開く",
       openUnread: "チャットを開く（未読 {n} 件）",
       close: "チャットを閉じる",
+      person: "担当者と話す",
       connecting: "接続中…",
       reconnecting: "再接続中…",
       offline: "オフラインです。オンラインに戻るとメッセージが送信されます。",
@@ -260,6 +266,7 @@
       open: "Abrir o chat",
       openUnread: "Abrir o chat (não lidas: {n})",
       close: "Fechar o chat",
+      person: "Falar com uma pessoa",
       connecting: "Conectando…",
       reconnecting: "Reconectando…",
       offline: "Você está offline. As mensagens serão enviadas quando a conexão voltar.",
@@ -292,6 +299,7 @@
       open: "채팅 열기",
       openUnread: "채팅 열기 (읽지 않음 {n}개)",
       close: "채팅 닫기",
+      person: "상담원과 대화하기",
       connecting: "연결 중…",
       reconnecting: "다시 연결 중…",
       offline: "오프라인 상태입니다. 다시 연결되면 메시지가 전송됩니다.",
@@ -324,6 +332,7 @@
       open: "افتح المحادثة",
       openUnread: "افتح المحادثة (غير المقروءة: {n})",
       close: "أغلق المحادثة",
+      person: "التحدث إلى موظف",
       connecting: "جارٍ الاتصال…",
       reconnecting: "جارٍ إعادة الاتصال…",
       offline: "أنت غير متصل. سيتم إرسال الرسائل عند عودة الاتصال.",
@@ -356,6 +365,7 @@
       open: "Открыть чат",
       openUnread: "Открыть чат (непрочитанных: {n})",
       close: "Закрыть чат",
+      person: "Связаться с человеком",
       connecting: "Подключение…",
       reconnecting: "Переподключение…",
       offline: "Нет соединения. Сообщения будут отправлены, когда связь восстановится.",
@@ -487,6 +497,7 @@
   const state = {
     token: null, // the visitor token: who this shopper is, across page loads
     conversationId: null, // the conversation on screen (the visitor's latest)
+    status: null, // its status: "bot", "queued", "assigned", "resolved", or null if none
     highest: new Map(), // conversation id -> highest seq applied
     product: null,
     open: false,
@@ -577,6 +588,11 @@ button { cursor: pointer; }
   color: inherit; font-size: 26px; line-height: 1;
 }
 .close:hover { background: rgba(255, 255, 255, 0.15); }
+.person {
+  min-height: 32px; padding: 4px 10px; border: 1px solid rgba(255, 255, 255, 0.6);
+  border-radius: 16px; background: transparent; color: inherit; font-size: 13px;
+}
+.person:hover { background: rgba(255, 255, 255, 0.15); }
 .status {
   margin: 0; padding: 6px 16px; font-size: 13px;
   background: #fff8c5; color: #4d3d00; border-bottom: 1px solid #eedc82;
@@ -686,6 +702,11 @@ button { cursor: pointer; }
       [chatIcon(), badge],
     );
     const title = el("h2", { class: "title", "data-testid": "title" }, [t("title")]);
+    const personButton = el(
+      "button",
+      { type: "button", class: "person", "data-testid": "person", hidden: true },
+      [t("person")],
+    );
     const closeButton = el(
       "button",
       { type: "button", class: "close", "data-testid": "close", "aria-label": t("close") },
@@ -752,7 +773,13 @@ button { cursor: pointer; }
         dir: RTL_LANGUAGES.has(LANG) ? "rtl" : "ltr",
         hidden: true,
       },
-      [el("header", { class: "header" }, [title, closeButton]), status, messages, typing, form],
+      [
+        el("header", { class: "header" }, [title, personButton, closeButton]),
+        status,
+        messages,
+        typing,
+        form,
+      ],
     );
     const root = el("div", { class: "root", lang: LANG }, [panel, launcher]);
     return {
@@ -761,6 +788,7 @@ button { cursor: pointer; }
       badge,
       panel,
       title,
+      personButton,
       closeButton,
       status,
       messages,
@@ -804,6 +832,13 @@ button { cursor: pointer; }
     status.hidden = state.connection === "connected";
     ui.input.disabled = state.fatal;
     ui.send.disabled = state.fatal;
+    renderPersonButton();
+  }
+
+  /** "Talk to a person" while the bot has the conversation (or there is none yet). */
+  function renderPersonButton() {
+    const withBot = state.status === null || state.status === "bot" || state.status === "resolved";
+    ui.personButton.hidden = !(withBot && state.connection === "connected" && !state.fatal);
   }
 
   function setConnection(next) {
@@ -1125,7 +1160,11 @@ button { cursor: pointer; }
     state.highest.set(conversationId, seq);
     if (event.type === "message.created") applyMessage(event);
     else if (event.type === "conversation.status_changed") applyStatusChange(event);
-    // conversation.created shows nothing; unknown types are a newer server's, ignored.
+    else if (event.type === "conversation.created" && typeof event.data?.status === "string") {
+      state.status = event.data.status; // shows nothing but whether a person was asked for
+      renderPersonButton();
+    }
+    // Unknown types are a newer server's, ignored.
     scheduleSave();
   }
 
@@ -1174,6 +1213,10 @@ button { cursor: pointer; }
     const data = event.data && typeof event.data === "object" ? event.data : {};
     const assignee = data.assignee && typeof data.assignee === "object" ? data.assignee : null;
     const name = assignee && typeof assignee.name === "string" ? assignee.name : "";
+    if (typeof data.to === "string" && event.conversation_id === state.conversationId) {
+      state.status = data.to;
+      renderPersonButton();
+    }
     let key = null;
     if (data.to === "assigned") key = "joined";
     else if (data.to === "queued") key = "queued";
@@ -1515,6 +1558,9 @@ button { cursor: pointer; }
     if (typeof store.name === "string" && store.name) setStoreName(store.name);
 
     reconcile(frame.conversation);
+    const conversation = frame.conversation;
+    state.status =
+      conversation && typeof conversation.status === "string" ? conversation.status : null;
 
     clearInterval(pingTimer);
     pingTimer = setInterval(() => rawSend({ type: "ping" }), state.heartbeatMs);
@@ -1633,6 +1679,9 @@ button { cursor: pointer; }
   function wireUi() {
     ui.launcher.addEventListener("click", () => setOpen(!state.open, true));
     ui.closeButton.addEventListener("click", () => setOpen(false, true));
+    ui.personButton.addEventListener("click", () => {
+      if (send({ type: "person.request" })) ui.personButton.hidden = true;
+    });
     ui.root.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && state.open) {
         event.preventDefault();

@@ -1,0 +1,201 @@
+"""The AI agent in the conversation: it hears shoppers' turns on the bus and answers.
+
+A shopper's message, while the conversation is with the bot, is announced on the turns
+topic. The agent reads where the conversation stands, works out the language and the
+intent on its one model thread (the embedding takes ~15 ms of one core; the event loop
+keeps the other), decides what to say, and writes it through the same actions as a
+person. Turns of one conversation are answered in order; different conversations side
+by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+from portside.agent.dialogue import Dialogue, Reply, Turn
+from portside.agent.intents import IntentClassifier, Prediction
+from portside.agent.language import conversation_language
+from portside.domain.ports import Subscription
+from portside.errors import PortsideError
+from portside.services.bot import do_send_bot_message, get_turn_context
+from portside.services.context import Services
+from portside.services.conversations import TURNS_TOPIC
+
+log = logging.getLogger(__name__)
+
+# Messages read by the model in one call at most.
+MAX_BATCH = 16
+
+
+class LanguageIdentifier(Protocol):
+    def identify(self, text: str) -> str | None: ...
+
+
+class BotParticipant:
+    def __init__(
+        self,
+        svc: Services,
+        classifier: Callable[[], IntentClassifier],
+        identifier: Callable[[], LanguageIdentifier],
+        dialogue: Dialogue,
+    ) -> None:
+        self.svc = svc
+        self.dialogue = dialogue
+        self._make_classifier = classifier
+        self._make_identifier = identifier
+        self._classifier: IntentClassifier | None = None
+        self._identifier: LanguageIdentifier | None = None
+        self._models = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent-model")
+        # Messages waiting for the model thread, and whether a batch is on its way there.
+        self._waiting: list[tuple[str, asyncio.Future[tuple[str | None, Prediction]]]] = []
+        self._batcher: asyncio.Task[None] | None = None
+        self._subscription: Subscription | None = None
+        self._latest: dict[int, asyncio.Task[None]] = {}
+        self._ready: asyncio.Future[None] | None = None
+
+    async def start(self) -> None:
+        """Subscribe at once; the models load on their thread meanwhile (~1 s)."""
+        loop = asyncio.get_running_loop()
+        self._ready = loop.run_in_executor(self._models, self._load)
+        self._subscription = self.svc.bus.subscribe(TURNS_TOPIC, self._on_turn)
+
+    async def close(self) -> None:
+        if self._subscription is not None:
+            self._subscription.close()
+        pending = list(self._latest.values())
+        if pending:
+            await asyncio.wait(pending, timeout=5)
+        self._models.shutdown(wait=False, cancel_futures=True)
+
+    def _load(self) -> None:
+        self._identifier = self._make_identifier()
+        self._classifier = self._make_classifier()
+        # First calls map weights in and build tables: not on a shopper's time.
+        self._identifier.identify("warm up the detector")
+        self._classifier.classify("warm up")
+
+    def _on_turn(self, _topic: str, message: dict[str, Any]) -> None:
+        conversation_id = int(message["conversation_id"])
+        before = self._latest.get(conversation_id)
+        task = asyncio.get_running_loop().create_task(self._answer_after(before, message))
+        self._latest[conversation_id] = task
+        task.add_done_callback(lambda t: self._forget(conversation_id, t))
+
+    def _forget(self, conversation_id: int, task: asyncio.Task[None]) -> None:
+        if self._latest.get(conversation_id) is task:
+            del self._latest[conversation_id]
+
+    async def _answer_after(self, before: asyncio.Task[None] | None, turn: dict[str, Any]) -> None:
+        if before is not None:
+            await asyncio.wait([before])
+        try:
+            await self.answer(turn)
+        except PortsideError as exc:
+            log.warning("the agent could not answer turn %s: %s", turn["event_id"], exc.message)
+        except Exception:
+            log.exception("the agent failed on turn %s", turn["event_id"])
+
+    async def answer(self, turn: dict[str, Any]) -> Reply | None:
+        assert self._ready is not None, "start() first"
+        await self._ready
+        store_id, conversation_id = int(turn["store_id"]), int(turn["conversation_id"])
+        context = await get_turn_context(
+            self.svc, store_id=store_id, conversation_id=conversation_id, seq=int(turn["seq"])
+        )
+        if context is None:
+            return None  # a person has it now: the bot says nothing
+        text = str(turn["text"])
+        previous, misunderstood = _history(context["recent"])
+        detected, prediction = await self._understand(text)
+        lang = conversation_language(
+            previous or _base_language(context["visitor_language"]), detected, text
+        )
+        store = context["store"]
+        reply = self.dialogue.reply(
+            Turn(
+                text=text,
+                lang=lang or store["default_language"],
+                prediction=prediction,
+                store_name=store["name"],
+                store_language=store["default_language"],
+                product=context["product"],
+                knowledge=context["knowledge"],
+                misunderstood_before=misunderstood,
+            )
+        )
+        await do_send_bot_message(
+            self.svc,
+            store_id=store_id,
+            conversation_id=conversation_id,
+            reply_to=int(turn["event_id"]),
+            text=reply.text,
+            details={
+                "intent": reply.intent,
+                "confidence": round(prediction.confidence, 3),
+                "language": lang,
+                "understood": reply.understood,
+            },
+            handoff_reason=reply.handoff,
+        )
+        return reply
+
+    async def _understand(self, text: str) -> tuple[str | None, Prediction]:
+        """The language and intent of a message. Messages that arrive while the model is
+        busy wait, and go through it together in one batch: one call for eight short
+        messages costs about as much as five calls for one."""
+        loop = asyncio.get_running_loop()
+        result: asyncio.Future[tuple[str | None, Prediction]] = loop.create_future()
+        self._waiting.append((text, result))
+        if self._batcher is None or self._batcher.done():
+            self._batcher = loop.create_task(self._run_batches())
+        return await result
+
+    async def _run_batches(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._waiting:
+            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            texts = [text for text, _ in batch]
+            try:
+                understood = await loop.run_in_executor(self._models, self._read, texts)
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), answer in zip(batch, understood, strict=True):
+                if not future.done():
+                    future.set_result(answer)
+
+    def _read(self, texts: list[str]) -> list[tuple[str | None, Prediction]]:
+        assert self._identifier is not None
+        assert self._classifier is not None
+        languages = [self._identifier.identify(text) for text in texts]
+        return list(zip(languages, self._classifier.classify_many(texts), strict=True))
+
+
+def _history(recent: list[Any]) -> tuple[str | None, int]:
+    """The language the bot last spoke, and how many of its latest replies in a row
+    did not understand."""
+    language = None
+    misunderstood = 0
+    counting = True
+    for event in reversed(recent):
+        details = event.data.get("bot") if event.actor.type.value == "bot" else None
+        if not isinstance(details, dict):
+            continue
+        if language is None:
+            language = details.get("language")
+        if counting and details.get("understood") is False:
+            misunderstood += 1
+        else:
+            counting = False
+    return language, misunderstood
+
+
+def _base_language(tag: str | None) -> str | None:
+    """ "es-MX" -> "es": the browser's language, before the shopper has written."""
+    return tag.split("-")[0].lower() if tag else None

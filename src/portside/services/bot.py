@@ -1,0 +1,110 @@
+"""What the AI agent writes: its replies, and the handoff to a person.
+
+The agent is a participant like a person: it writes through these actions, which run in
+one transaction each and publish after commit like every other. A reply is keyed by the
+shopper's message it answers (`client_id` "bot:<event id>"), so the unique index on
+(conversation, client_id) lets one reply in however many times it is attempted, on
+however many nodes. Nothing is written once the conversation has left the bot: the
+moment a handoff commits, the bot says nothing more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from portside.domain.conversations import Actor, ActorType, EventType, Standing, Status
+from portside.services.context import Services
+from portside.services.conversations import (
+    SendResult,
+    _append_message,
+    _change_status,
+    _get_conversation,
+    _Outcome,
+    _write,
+)
+from portside.storage import conversation_store as store
+from portside.storage import knowledge_store, store_store
+
+BOT = Actor(ActorType.BOT, None, "AI agent")
+
+
+def bot_client_id(reply_to: int) -> str:
+    return f"bot:{reply_to}"
+
+
+async def do_send_bot_message(
+    svc: Services,
+    *,
+    store_id: int,
+    conversation_id: int,
+    reply_to: int,
+    text: str,
+    details: dict[str, Any],
+    handoff_reason: str | None = None,
+) -> SendResult | None:
+    """The bot's answer to the shopper's message `reply_to`, and with `handoff_reason` its
+    handoff to the queue in the same transaction. None if the bot no longer has the
+    conversation (a person took it, or it was handed off meanwhile)."""
+    client_id = bot_client_id(reply_to)
+
+    def attempt(conn: Connection, careful: bool) -> _Outcome[SendResult | None]:
+        row = _get_conversation(conn, store_id, conversation_id)
+        if careful:
+            previous = store.find_event_by_client_id(conn, row.id, client_id)
+            if previous is not None:
+                return SendResult(store.event_from_row(previous, row.visitor_id), True), [], None
+        if Status(row.status) is not Status.BOT:
+            return None, [], None
+        message = _append_message(
+            svc, conn, row, BOT, EventType.MESSAGE_CREATED, text, client_id, {"bot": details}
+        )
+        if handoff_reason is None:
+            standing = Standing(Status.BOT)
+            return SendResult(message, False, standing), [message], standing
+        handoff = _change_status(svc, conn, row, BOT, Status.QUEUED, None, handoff_reason)
+        standing = Standing(Status.QUEUED)
+        return SendResult(message, False, standing), [message, handoff], standing
+
+    return await _write(svc, attempt)
+
+
+# How many recent events the bot reads to know where the conversation stands.
+RECENT_EVENTS = 12
+
+
+async def get_turn_context(
+    svc: Services, *, store_id: int, conversation_id: int, seq: int
+) -> dict[str, Any] | None:
+    """What the bot needs to answer the shopper's message at `seq`: the store, the
+    conversation and visitor, the product in view, the store's knowledge, and the events
+    just before. None if the conversation is no longer with the bot."""
+
+    def query(conn: Connection) -> dict[str, Any] | None:
+        row = store.find_conversation(conn, store_id, conversation_id)
+        if row is None or Status(row.status) is not Status.BOT:
+            return None
+        shop = store_store.find_store(conn, store_id)
+        visitor = store_store.find_visitor(conn, store_id, row.visitor_id)
+        if shop is None or visitor is None:
+            return None
+        product = (
+            store_store.find_product(conn, store_id, visitor.product) if visitor.product else None
+        )
+        recent = store.list_events(
+            conn,
+            conversation_id,
+            visitor_id=row.visitor_id,
+            after_seq=max(0, seq - RECENT_EVENTS),
+            limit=RECENT_EVENTS,
+        )
+        return {
+            "store": {"name": shop.name, "default_language": shop.default_language},
+            "visitor_language": visitor.language,
+            "product": product,
+            "knowledge": knowledge_store.list_entries(conn, store_id),
+            "recent": [event for event in recent if event.seq < seq],
+        }
+
+    return await svc.db.read(query)

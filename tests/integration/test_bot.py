@@ -1,0 +1,113 @@
+"""The embedded AI agent answers shoppers over a real server, in their language."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from portside.services.context import Services
+from portside.services.demo import DEMO_STORE_KEY, do_seed_demo
+from tests.support.clients import WsClient, client_id, widget
+from tests.support.factories import services_for
+from tests.support.server import LiveServer
+
+SHIRT = "washed-linen-shirt"
+
+
+@pytest.fixture
+async def bot_svc(bot_server: LiveServer) -> AsyncIterator[Services]:
+    async with services_for(bot_server.database_url, bot_server.data_dir) as services:
+        yield services
+
+
+@pytest.fixture
+async def demo(bot_svc: Services, bot_server: LiveServer) -> str:
+    await do_seed_demo(bot_svc, origins=[bot_server.origin])
+    return DEMO_STORE_KEY
+
+
+async def ask(shopper: WsClient, text: str) -> dict[str, Any]:
+    """Send, and return the bot's answer to it."""
+    await shopper.send(type="message.send", client_id=client_id(), text=text)
+    await shopper.expect("ack")
+    frame = await shopper.expect(
+        "event",
+        timeout=15,
+        where=lambda f: (
+            f["event"]["type"] == "message.created" and f["event"]["actor"]["type"] == "bot"
+        ),
+    )
+    event: dict[str, Any] = frame["event"]
+    return event
+
+
+def context(product: str | None = None, language: str = "en-US") -> dict[str, Any]:
+    return {
+        "url": f"https://shop.example/products/{product or ''}",
+        "title": "Lotus & Pine",
+        "product": product,
+        "language": language,
+        "timezone": "America/New_York",
+    }
+
+
+async def test_greets_in_english(bot_server: LiveServer, demo: str) -> None:
+    async with widget(bot_server.ws_url, demo, bot_server.origin) as shopper:
+        await shopper.expect("welcome")
+        answer = await ask(shopper, "hi there!")
+    assert answer["actor"]["type"] == "bot"
+    assert "Lotus & Pine" in answer["data"]["text"]
+    assert answer["data"]["bot"]["intent"] == "greeting"
+    assert answer["data"]["bot"]["language"] == "en"
+
+
+async def test_answers_care_of_the_product_in_view_in_spanish(
+    bot_server: LiveServer, demo: str
+) -> None:
+    hello = {"context": context(SHIRT, "es-MX")}
+    async with widget(bot_server.ws_url, demo, bot_server.origin, hello=hello) as shopper:
+        await shopper.expect("welcome")
+        answer = await ask(shopper, "oye, ¿esta camisa se puede lavar en lavadora?")
+    assert answer["data"]["bot"] == {
+        "intent": "product_care",
+        "confidence": answer["data"]["bot"]["confidence"],
+        "language": "es",
+        "understood": True,
+    }
+    text = answer["data"]["text"]
+    assert "Camisa de lino lavado" in text
+    assert "40 °C" in text and "máquina" in text.lower()
+
+
+async def test_answers_shipping_from_the_store_knowledge_in_japanese(
+    bot_server: LiveServer, demo: str
+) -> None:
+    async with widget(bot_server.ws_url, demo, bot_server.origin) as shopper:
+        await shopper.expect("welcome")
+        answer = await ask(shopper, "日本までの送料はいくらですか？")
+    assert answer["data"]["bot"]["intent"] == "shipping_info"
+    assert answer["data"]["bot"]["language"] == "ja"
+    assert "日本" in answer["data"]["text"]
+
+
+async def test_hands_over_to_a_person_in_chinese_and_then_stays_quiet(
+    bot_server: LiveServer, demo: str
+) -> None:
+    async with widget(bot_server.ws_url, demo, bot_server.origin) as shopper:
+        await shopper.expect("welcome")
+        answer = await ask(shopper, "我想找人工客服")
+        handoff = await shopper.expect(
+            "event", where=lambda f: f["event"]["type"] == "conversation.status_changed"
+        )
+        assert answer["data"]["bot"]["intent"] == "human_agent"
+        assert answer["data"]["bot"]["language"] == "zh"
+        assert handoff["event"]["data"]["to"] == "queued"
+        assert handoff["event"]["data"]["reason"] == "asked_for_person"
+        assert handoff["event"]["seq"] == answer["seq"] + 1
+
+        await shopper.send(type="message.send", client_id=client_id(), text="你好？有人吗")
+        await shopper.expect("ack")
+        later = await shopper.quiet(1.5)
+    assert [f for f in later if f["type"] == "event" and f["event"]["actor"]["type"] == "bot"] == []
