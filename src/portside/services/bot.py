@@ -27,7 +27,8 @@ from portside.services.conversations import (
 from portside.storage import conversation_store as store
 from portside.storage import knowledge_store, store_store
 
-BOT = Actor(ActorType.BOT, None, "AI agent")
+# No name: each side shows the bot in its own language ("Asistente", "The AI agent").
+BOT = Actor(ActorType.BOT)
 
 
 def bot_client_id(reply_to: int) -> str:
