@@ -45,6 +45,9 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.RESOLVED: frozenset({Status.BOT, Status.ASSIGNED}),
 }
 
+# An inbox row shows the start of the last message.
+PREVIEW_CHARS = 200
+
 CLIENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 

@@ -17,11 +17,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from portside.domain.conversations import PREVIEW_CHARS
 from portside.domain.ports import Subscription
 from portside.realtime.connection import Connection
 from portside.realtime.protocol import Close, encode, frame
 from portside.services.context import Services, store_topic
-from portside.services.conversations import PREVIEW_CHARS
 
 INBOX_EVERY_S = 0.25
 

@@ -15,15 +15,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from portside.domain.conversations import Actor, ActorType, EventType, Standing, Status
+from portside.services._log import Outcome, append_message, change_status, get_conversation, write
 from portside.services.context import Services
-from portside.services.conversations import (
-    SendResult,
-    _append_message,
-    _change_status,
-    _get_conversation,
-    _Outcome,
-    _write,
-)
+from portside.services.conversations import SendResult
 from portside.storage import conversation_store as store
 from portside.storage import knowledge_store, store_store
 
@@ -50,25 +44,25 @@ async def do_send_bot_message(
     conversation (a person took it, or it was handed off meanwhile)."""
     client_id = bot_client_id(reply_to)
 
-    def attempt(conn: Connection, careful: bool) -> _Outcome[SendResult | None]:
-        row = _get_conversation(conn, store_id, conversation_id)
+    def attempt(conn: Connection, careful: bool) -> Outcome[SendResult | None]:
+        row = get_conversation(conn, store_id, conversation_id)
         if careful:
             previous = store.find_event_by_client_id(conn, row.id, client_id)
             if previous is not None:
                 return SendResult(store.event_from_row(previous, row.visitor_id), True), [], None
         if Status(row.status) is not Status.BOT:
             return None, [], None
-        message = _append_message(
+        message = append_message(
             svc, conn, row, BOT, EventType.MESSAGE_CREATED, text, client_id, {"bot": details}
         )
         if handoff_reason is None:
             standing = Standing(Status.BOT)
             return SendResult(message, False, standing), [message], standing
-        handoff = _change_status(svc, conn, row, BOT, Status.QUEUED, None, handoff_reason)
+        handoff = change_status(svc, conn, row, BOT, Status.QUEUED, None, handoff_reason)
         standing = Standing(Status.QUEUED)
         return SendResult(message, False, standing), [message, handoff], standing
 
-    return await _write(svc, attempt)
+    return await write(svc, attempt)
 
 
 # How many recent events the bot reads to know where the conversation stands.

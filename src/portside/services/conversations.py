@@ -7,13 +7,10 @@ authorise; these functions enforce the conversation rules.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
 from portside.domain.conversations import (
     Actor,
@@ -29,16 +26,19 @@ from portside.domain.conversations import (
     status_after_visitor_message,
 )
 from portside.domain.ratelimit import SlidingWindowLimiter
-from portside.errors import Conflict, InvalidTransition, NotFound, RateLimited
+from portside.errors import InvalidTransition, NotFound, RateLimited
+from portside.services._log import (
+    Outcome,
+    append_message,
+    change_status,
+    create_conversation,
+    get_conversation,
+    write,
+)
 from portside.services.context import Services
 from portside.services.identity import AgentIdentity
 from portside.storage import conversation_store as store
 from portside.storage import store_store
-
-T = TypeVar("T")
-
-PREVIEW_CHARS = 200
-
 
 # Where a shopper's message, sent while the conversation is with the bot, is announced:
 # the AI agent owes it a reply.
@@ -69,7 +69,7 @@ async def do_send_visitor_message(
         svc, client_id, text, svc.limiters.messages, f"visitor:{visitor_id}"
     )
 
-    def attempt(conn: Connection, careful: bool) -> _Outcome[SendResult]:
+    def attempt(conn: Connection, careful: bool) -> Outcome[SendResult]:
         new_events: list[Event] = []
         if conversation_id is not None:
             row = store.find_conversation(conn, store_id, conversation_id)
@@ -85,7 +85,7 @@ async def do_send_visitor_message(
                 raise NotFound("This visitor does not exist.")
             row = store.find_latest_conversation_for_visitor(conn, store_id, visitor_id)
             if row is None:
-                created = _create_conversation(svc, conn, store_id, visitor)
+                created = create_conversation(svc, conn, store_id, visitor)
                 new_events.append(created)
                 row = store.find_conversation(conn, store_id, created.conversation_id)
                 assert row is not None
@@ -97,15 +97,15 @@ async def do_send_visitor_message(
         standing = Standing(Status(row.status), row.assignee_id)
         target = status_after_visitor_message(standing.status)
         if target is not None:
-            new_events.append(_change_status(svc, conn, row, actor, target, assignee=None))
+            new_events.append(change_status(svc, conn, row, actor, target, assignee=None))
             standing = Standing(target)
-        message = _append_message(
+        message = append_message(
             svc, conn, row, actor, EventType.MESSAGE_CREATED, cleaned, client_id
         )
         new_events.append(message)
         return SendResult(message, False, standing), new_events, standing
 
-    result = await _write(svc, attempt)
+    result = await write(svc, attempt)
     if result.standing is not None and result.standing.status is Status.BOT:
         await svc.bus.publish(
             TURNS_TOPIC,
@@ -125,25 +125,25 @@ async def do_request_person(svc: Services, *, store_id: int, visitor_id: int) ->
     """The shopper pressed "talk to a person": their open conversation (a new one if
     none) goes to the queue. None if a person already has it or it is queued."""
 
-    def attempt(conn: Connection, _careful: bool) -> _Outcome[Event | None]:
+    def attempt(conn: Connection, _careful: bool) -> Outcome[Event | None]:
         new_events: list[Event] = []
         row = store.find_latest_conversation_for_visitor(conn, store_id, visitor_id)
         if row is None or Status(row.status) is Status.RESOLVED:
             visitor = store_store.lock_visitor(conn, store_id, visitor_id)
             if visitor is None:
                 raise NotFound("This visitor does not exist.")
-            created = _create_conversation(svc, conn, store_id, visitor)
+            created = create_conversation(svc, conn, store_id, visitor)
             new_events.append(created)
             row = store.find_conversation(conn, store_id, created.conversation_id)
             assert row is not None
         if Status(row.status) is not Status.BOT:
             return None, new_events, Standing(Status(row.status), row.assignee_id)
         actor = Actor(ActorType.VISITOR, visitor_id)
-        event = _change_status(svc, conn, row, actor, Status.QUEUED, None, "asked_for_person")
+        event = change_status(svc, conn, row, actor, Status.QUEUED, None, "asked_for_person")
         new_events.append(event)
         return event, new_events, Standing(Status.QUEUED)
 
-    return await _write(svc, attempt)
+    return await write(svc, attempt)
 
 
 async def do_send_agent_message(
@@ -160,8 +160,8 @@ async def do_send_agent_message(
         svc, client_id, text, svc.limiters.agent_messages, f"agent:{agent.id}"
     )
 
-    def attempt(conn: Connection, careful: bool) -> _Outcome[SendResult]:
-        row = _get_conversation(conn, agent.store_id, conversation_id)
+    def attempt(conn: Connection, careful: bool) -> Outcome[SendResult]:
+        row = get_conversation(conn, agent.store_id, conversation_id)
         if careful:
             previous = store.find_event_by_client_id(conn, row.id, client_id)
             if previous is not None:
@@ -172,13 +172,13 @@ async def do_send_agent_message(
         standing = Standing(Status(row.status), row.assignee_id)
         target = None if note else status_after_agent_reply(standing.status)
         if target is not None:
-            new_events.append(_change_status(svc, conn, row, actor, target, agent.id))
+            new_events.append(change_status(svc, conn, row, actor, target, agent.id))
             standing = Standing(target, agent.id)
-        message = _append_message(svc, conn, row, actor, kind, cleaned, client_id)
+        message = append_message(svc, conn, row, actor, kind, cleaned, client_id)
         new_events.append(message)
         return SendResult(message, False, standing), new_events, standing
 
-    return await _write(svc, attempt)
+    return await write(svc, attempt)
 
 
 ACTIONS = ("resolve", "reopen", "assign", "handoff", "handback")
@@ -194,8 +194,8 @@ async def do_change_status(
 ) -> Event:
     """Resolve, reopen, assign (or transfer, or put back in the queue), hand off or back."""
 
-    def attempt(conn: Connection, _careful: bool) -> _Outcome[Event]:
-        row = _get_conversation(conn, agent.store_id, conversation_id)
+    def attempt(conn: Connection, _careful: bool) -> Outcome[Event]:
+        row = get_conversation(conn, agent.store_id, conversation_id)
         current = Status(row.status)
         assignee: int | None = row.assignee_id
         if action == "resolve":
@@ -220,10 +220,10 @@ async def do_change_status(
         else:
             raise NotFound(f"Unknown action {action!r}.")
         check_transition(current, target)
-        event = _change_status(svc, conn, row, agent.actor, target, assignee)
+        event = change_status(svc, conn, row, agent.actor, target, assignee)
         return event, [event], Standing(target, assignee)
 
-    return await _write(svc, attempt)
+    return await write(svc, attempt)
 
 
 def record_context(
@@ -252,32 +252,6 @@ def record_context(
     return event, Standing(Status(row.status), row.assignee_id)
 
 
-# What an attempt gives back: its result, the events it logged, and where their
-# conversation stands after them (None when it logged nothing).
-_Outcome = tuple[T, list[Event], Standing | None]
-
-
-async def _write(svc: Services, attempt: Callable[[Connection, bool], _Outcome[T]]) -> T:
-    """Run `attempt` in a transaction, publish its events after commit.
-
-    A retried send is rare, so the first attempt does not look for an earlier message
-    with the same client_id: the unique index on (conversation, client_id) refuses the
-    second copy, the transaction rolls back, and the careful retry finds the first.
-    On PostgreSQL the same index settles two writers racing with one client_id.
-    """
-    for careful in (False, True, True):
-        try:
-            result, new_events, standing = await svc.db.write(
-                functools.partial(_call, attempt, careful)
-            )
-        except IntegrityError:
-            continue
-        if standing is not None:
-            await svc.publish_events(new_events, standing)
-        return result
-    raise Conflict("This message could not be stored; send it again.")
-
-
 def _check_message(
     svc: Services, client_id: object, text: object, limiter: SlidingWindowLimiter, key: str
 ) -> tuple[str, str]:
@@ -290,97 +264,3 @@ def _check_message(
             f"Too many messages; wait {retry:.0f} s and send again.", retry_after=retry
         )
     return checked_id, cleaned
-
-
-def _call(
-    attempt: Callable[[Connection, bool], _Outcome[T]], careful: bool, conn: Connection
-) -> _Outcome[T]:
-    return attempt(conn, careful)
-
-
-def _get_conversation(conn: Connection, store_id: int, conversation_id: int) -> Any:
-    row = store.find_conversation(conn, store_id, conversation_id)
-    if row is None:
-        raise NotFound("This conversation does not exist.")
-    return row
-
-
-def _create_conversation(svc: Services, conn: Connection, store_id: int, visitor: Any) -> Event:
-    now = svc.clock.now()
-    conversation_id = store.insert_conversation(
-        conn, store_id=store_id, visitor_id=visitor.id, now=now, language=visitor.language
-    )
-    seq = store.take_next_seq(conn, conversation_id, now)
-    return store.insert_event(
-        conn,
-        store_id=store_id,
-        conversation_id=conversation_id,
-        visitor_id=visitor.id,
-        seq=seq,
-        type=EventType.CONVERSATION_CREATED,
-        actor=Actor(ActorType.VISITOR, visitor.id, visitor.name),
-        data={"status": Status.BOT.value},
-        now=now,
-    )
-
-
-def _change_status(
-    svc: Services,
-    conn: Connection,
-    row: Any,
-    actor: Actor,
-    target: Status,
-    assignee: int | None,
-    reason: str | None = None,
-) -> Event:
-    now = svc.clock.now()
-    assignee_data = None
-    if assignee is not None:
-        person = store_store.find_agent(conn, assignee)
-        assignee_data = {"id": assignee, "name": person.name if person else None}
-    seq = store.take_next_seq(conn, row.id, now, status=target.value, assignee_id=assignee)
-    return store.insert_event(
-        conn,
-        store_id=row.store_id,
-        conversation_id=row.id,
-        visitor_id=row.visitor_id,
-        seq=seq,
-        type=EventType.STATUS_CHANGED,
-        actor=actor,
-        data={
-            "from": row.status,
-            "to": target.value,
-            "assignee": assignee_data,
-            **({"reason": reason} if reason else {}),
-        },
-        now=now,
-    )
-
-
-def _append_message(
-    svc: Services,
-    conn: Connection,
-    row: Any,
-    actor: Actor,
-    kind: EventType,
-    text: str,
-    client_id: str,
-    extra: dict[str, Any] | None = None,
-) -> Event:
-    now = svc.clock.now()
-    changes: dict[str, Any] = {}
-    if kind is EventType.MESSAGE_CREATED:
-        changes = {"preview": text[:PREVIEW_CHARS], "last_message_at": now}
-    seq = store.take_next_seq(conn, row.id, now, **changes)
-    return store.insert_event(
-        conn,
-        store_id=row.store_id,
-        conversation_id=row.id,
-        visitor_id=row.visitor_id,
-        seq=seq,
-        type=kind,
-        actor=actor,
-        data={"text": text, "client_id": client_id, **(extra or {})},
-        now=now,
-        client_id=client_id,
-    )

@@ -7,7 +7,7 @@
 
 export const FILTERS = ["all", "mine", "unassigned", "bot", "queued", "assigned", "resolved"];
 
-// As the server cuts previews (services/conversations.py).
+// As the server cuts previews (domain/conversations.py).
 const PREVIEW_CHARS = 200;
 // Unread marks kept at most; the oldest go first.
 const MAX_UNREAD = 500;
