@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from portside.storage.tables import knowledge
@@ -42,3 +42,10 @@ def list_entries(conn: Connection, store_id: int) -> list[dict[str, Any]]:
         {"id": row.slug, "intents": row.intents, "title": row.title, "text": row.text}
         for row in conn.execute(query)
     ]
+
+
+def delete_entry(conn: Connection, store_id: int, slug: str) -> int:
+    result = conn.execute(
+        delete(knowledge).where(knowledge.c.store_id == store_id, knowledge.c.slug == slug)
+    )
+    return int(result.rowcount or 0)

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from portside.services import catalog, inbox
+from portside.agent.catalogue import default_intents
+from portside.services import catalog, inbox, knowledge
 from portside.services.conversations import do_change_status, do_send_agent_message
 from portside.services.stores import do_update_store, store_to_dict
 from portside.web.deps import AgentDep, ServicesDep
@@ -26,6 +27,12 @@ class MessageBody(_Body):
 
 class AssignBody(_Body):
     agent_id: int | None
+
+
+class KnowledgeBody(_Body):
+    intents: list[Any]
+    title: dict[str, Any]
+    text: dict[str, Any]
 
 
 class StorePatch(_Body):
@@ -171,3 +178,29 @@ async def list_products(agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
 @router.get("/products/{slug}")
 async def get_product(slug: str, agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
     return await catalog.get_product(svc, agent.store_id, slug)
+
+
+@router.get("/knowledge")
+async def list_knowledge(agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
+    return {"entries": await knowledge.list_knowledge(svc, agent.store_id)}
+
+
+@router.put("/knowledge/{slug}")
+async def put_knowledge(
+    slug: str, body: KnowledgeBody, agent: AgentDep, svc: ServicesDep
+) -> dict[str, Any]:
+    return await knowledge.do_put_knowledge(
+        svc,
+        agent,
+        slug=slug,
+        intents=body.intents,
+        title=body.title,
+        text=body.text,
+        known_intents=default_intents(),
+    )
+
+
+@router.delete("/knowledge/{slug}", status_code=204)
+async def delete_knowledge(slug: str, agent: AgentDep, svc: ServicesDep) -> Response:
+    await knowledge.do_delete_knowledge(svc, agent, slug=slug)
+    return Response(status_code=204)
