@@ -198,6 +198,10 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"  Console: {base}/console/")
     for agent in result["agents"]:
         print(f"  Log in as {agent['email']} ({agent['role']}), password {result['password']}")
+    sample = result["orders"][0]
+    print(
+        f"  Ask the chat about order {sample['number']} (it asks for the email: {sample['email']})"
+    )
     return 0
 
 

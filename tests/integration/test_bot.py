@@ -111,3 +111,27 @@ async def test_hands_over_to_a_person_in_chinese_and_then_stays_quiet(
         await shopper.expect("ack")
         later = await shopper.quiet(1.5)
     assert [f for f in later if f["type"] == "event" and f["event"]["actor"]["type"] == "bot"] == []
+
+
+async def test_order_status_only_after_the_shopper_proves_the_order_is_theirs(
+    bot_server: LiveServer, demo: str
+) -> None:
+    async with widget(bot_server.ws_url, demo, bot_server.origin) as shopper:
+        await shopper.expect("welcome")
+        asked = await ask(shopper, "hi, where is my order??")
+        proof = await ask(shopper, "LP10231")
+        status = await ask(shopper, "ana.garcia@example.com")
+    assert asked["data"]["bot"]["flow"] == {"name": "order_status"}
+    assert "LP10231" in proof["data"]["text"] and "DHL" not in proof["data"]["text"]
+    assert "flow" not in status["data"]["bot"]
+    assert "DHL Express" in status["data"]["text"]
+    assert "JD014600003828" in status["data"]["text"]
+
+
+async def test_order_status_in_spanish_with_the_postcode(bot_server: LiveServer, demo: str) -> None:
+    async with widget(bot_server.ws_url, demo, bot_server.origin) as shopper:
+        await shopper.expect("welcome")
+        await ask(shopper, "hola, ¿dónde está mi pedido #10231?")
+        status = await ask(shopper, "mi código postal es 28013")
+    assert status["data"]["bot"]["language"] == "es"
+    assert "El pedido LP10231 está en camino" in status["data"]["text"]

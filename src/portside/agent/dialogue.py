@@ -13,6 +13,7 @@ from typing import Any
 
 from portside.agent.answers import ProductAnswers, knowledge_answer
 from portside.agent.catalogue import OUT_OF_SCOPE
+from portside.agent.flows import ORDER_STATUS, order_status_step, wants_to_stop
 from portside.agent.intents import Prediction
 from portside.agent.replies import Replies
 
@@ -21,6 +22,8 @@ UNDERSTOOD = 0.30
 # Two intents closer than this, neither sure, get a clarifying question.
 CLOSE_CALL = 0.08
 SURE = 0.55
+# In a flow, a message this sure of another intent is a question on the side.
+DETOUR = 0.70
 PRODUCT_INTENTS = frozenset({"product_care", "product_material", "size_fit", "stock_availability"})
 
 
@@ -35,6 +38,11 @@ class Turn:
     knowledge: list[dict[str, Any]] = field(default_factory=list)
     # Replies in a row, just before this turn, in which the bot did not understand.
     misunderstood_before: int = 0
+    # The flow under way (from the bot's last reply), the order number this turn is
+    # about, and the store's order of that number.
+    flow: dict[str, Any] | None = None
+    order_number: str | None = None
+    order: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class Reply:
     intent: str
     understood: bool
     handoff: str | None = None  # the reason, when the reply hands the conversation over
+    flow: dict[str, Any] | None = None  # the flow to carry on to the next turn
 
 
 class Dialogue:
@@ -58,6 +67,13 @@ class Dialogue:
             return Reply(say(lang, "handoff"), "human_agent", True, "asked_for_person")
         if is_shouting(turn.text):
             return Reply(say(lang, "handoff"), guess.intent, True, "frustration")
+        in_flow = (turn.flow or {}).get("name") == ORDER_STATUS
+        stopping = in_flow and guess.intent != "cancel_order"
+        if stopping and wants_to_stop(self.replies, lang, turn.text):
+            return Reply(say(lang, "flow_cancelled"), guess.intent, True)
+        starts = guess.intent == ORDER_STATUS and guess.confidence >= UNDERSTOOD
+        if in_flow or starts or turn.order_number is not None:
+            return self._order_status(turn, lang, in_flow and not starts)
         if guess.confidence < UNDERSTOOD:
             if turn.misunderstood_before >= 1:
                 text = say(lang, "handoff_after_failures")
@@ -76,6 +92,30 @@ class Dialogue:
             )
             return Reply(text, guess.intent, True)
         return Reply(self._answer(turn, lang, guess.intent), guess.intent, True)
+
+    def _order_status(self, turn: Turn, lang: str, may_detour: bool) -> Reply:
+        guess = turn.prediction
+        # An order number, an email address or a postcode has digits or an @.
+        gave_something = any(char.isdigit() or char == "@" for char in turn.text)
+        if (
+            may_detour
+            and not gave_something
+            and guess.confidence >= DETOUR
+            and guess.intent not in (OUT_OF_SCOPE, "greeting")
+        ):
+            # A question in the middle of the flow: answer it, then ask again.
+            flow = turn.flow or {}
+            pending = (
+                self.replies.say(lang, "ask_verification", order=flow["order"])
+                if flow.get("order")
+                else self.replies.say(lang, "ask_order_number")
+            )
+            answer = self._answer(turn, lang, guess.intent)
+            return Reply(f"{answer}\n\n{pending}", guess.intent, True, flow=turn.flow)
+        step = order_status_step(
+            self.replies, lang, turn.text, turn.flow, turn.order_number, turn.order
+        )
+        return Reply(step.text, ORDER_STATUS, True, step.handoff, flow=step.flow)
 
     def _answer(self, turn: Turn, lang: str, intent: str) -> str:
         say = self.replies.say

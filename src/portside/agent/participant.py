@@ -19,9 +19,10 @@ from typing import Any, Protocol
 from portside.agent.dialogue import Dialogue, Reply, Turn
 from portside.agent.intents import IntentClassifier, Prediction
 from portside.agent.language import conversation_language
+from portside.commerce.orders import find_order_number
 from portside.domain.ports import Subscription
 from portside.errors import PortsideError
-from portside.services.bot import do_send_bot_message, get_turn_context
+from portside.services.bot import do_send_bot_message, find_order, get_turn_context
 from portside.services.context import Services
 from portside.services.conversations import TURNS_TOPIC
 
@@ -32,7 +33,7 @@ MAX_BATCH = 16
 
 
 class LanguageIdentifier(Protocol):
-    def identify(self, text: str) -> str | None: ...
+    def identify(self, text: str, previous: str | None = None) -> str | None: ...
 
 
 class BotParticipant:
@@ -51,7 +52,9 @@ class BotParticipant:
         self._identifier: LanguageIdentifier | None = None
         self._models = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent-model")
         # Messages waiting for the model thread, and whether a batch is on its way there.
-        self._waiting: list[tuple[str, asyncio.Future[tuple[str | None, Prediction]]]] = []
+        self._waiting: list[
+            tuple[tuple[str, str | None], asyncio.Future[tuple[str | None, Prediction]]]
+        ] = []
         self._batcher: asyncio.Task[None] | None = None
         self._subscription: Subscription | None = None
         self._latest: dict[int, asyncio.Task[None]] = {}
@@ -110,11 +113,18 @@ class BotParticipant:
             return None  # a person has it now: the bot says nothing
         text = str(turn["text"])
         previous, misunderstood = _history(context["recent"])
-        detected, prediction = await self._understand(text)
-        lang = conversation_language(
-            previous or _base_language(context["visitor_language"]), detected, text
-        )
+        before = previous or _base_language(context["visitor_language"])
+        detected, prediction = await self._understand(text, before)
+        lang = conversation_language(before, detected, text)
         store = context["store"]
+        flow = _flow(context["recent"])
+        number = (flow or {}).get("order")
+        # A bare number is an order number when one is expected; otherwise it may be a
+        # postcode (the proof the flow asks for), so only "LP…" or "#…" counts.
+        awaiting_proof = number is not None
+        expecting = not awaiting_proof and (flow is not None or prediction.intent == "order_status")
+        number = find_order_number(text, bare=bool(expecting)) or number
+        order = await find_order(self.svc, store_id, number) if number else None
         reply = self.dialogue.reply(
             Turn(
                 text=text,
@@ -125,6 +135,9 @@ class BotParticipant:
                 product=context["product"],
                 knowledge=context["knowledge"],
                 misunderstood_before=misunderstood,
+                flow=flow,
+                order_number=number,
+                order=order,
             )
         )
         await do_send_bot_message(
@@ -138,18 +151,19 @@ class BotParticipant:
                 "confidence": round(prediction.confidence, 3),
                 "language": lang,
                 "understood": reply.understood,
+                **({"flow": reply.flow} if reply.flow else {}),
             },
             handoff_reason=reply.handoff,
         )
         return reply
 
-    async def _understand(self, text: str) -> tuple[str | None, Prediction]:
+    async def _understand(self, text: str, language: str | None) -> tuple[str | None, Prediction]:
         """The language and intent of a message. Messages that arrive while the model is
         busy wait, and go through it together in one batch: one call for eight short
         messages costs about as much as five calls for one."""
         loop = asyncio.get_running_loop()
         result: asyncio.Future[tuple[str | None, Prediction]] = loop.create_future()
-        self._waiting.append((text, result))
+        self._waiting.append(((text, language), result))
         if self._batcher is None or self._batcher.done():
             self._batcher = loop.create_task(self._run_batches())
         return await result
@@ -158,9 +172,9 @@ class BotParticipant:
         loop = asyncio.get_running_loop()
         while self._waiting:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-            texts = [text for text, _ in batch]
+            messages = [message for message, _ in batch]
             try:
-                understood = await loop.run_in_executor(self._models, self._read, texts)
+                understood = await loop.run_in_executor(self._models, self._read, messages)
             except Exception as exc:
                 for _, future in batch:
                     if not future.done():
@@ -170,11 +184,13 @@ class BotParticipant:
                 if not future.done():
                     future.set_result(answer)
 
-    def _read(self, texts: list[str]) -> list[tuple[str | None, Prediction]]:
+    def _read(self, messages: list[tuple[str, str | None]]) -> list[tuple[str | None, Prediction]]:
+        """(text, the conversation's language so far) -> (language, intent), in a batch."""
         assert self._identifier is not None
         assert self._classifier is not None
-        languages = [self._identifier.identify(text) for text in texts]
-        return list(zip(languages, self._classifier.classify_many(texts), strict=True))
+        languages = [self._identifier.identify(text, before) for text, before in messages]
+        predictions = self._classifier.classify_many([text for text, _ in messages])
+        return list(zip(languages, predictions, strict=True))
 
 
 def _history(recent: list[Any]) -> tuple[str | None, int]:
@@ -194,6 +210,16 @@ def _history(recent: list[Any]) -> tuple[str | None, int]:
         else:
             counting = False
     return language, misunderstood
+
+
+def _flow(recent: list[Any]) -> dict[str, Any] | None:
+    """The flow the bot's last reply left under way, if any."""
+    for event in reversed(recent):
+        if event.actor.type.value == "bot":
+            details = event.data.get("bot")
+            flow = details.get("flow") if isinstance(details, dict) else None
+            return flow if isinstance(flow, dict) else None
+    return None
 
 
 def _base_language(tag: str | None) -> str | None:

@@ -36,6 +36,15 @@ class Replies:
         topics = self._texts(lang)["topics"]
         return str(topics.get(intent, intent.replace("_", " ")))
 
+    def phrase(self, lang: str, group: str, key: str) -> str:
+        """One entry of a group of phrases (`status_names`), English if the language
+        lacks it."""
+        phrases = self._texts(lang).get(group) or self._by_language["en"][group]
+        return str(phrases.get(key) or self._by_language["en"][group].get(key, key))
+
+    def words(self, lang: str, group: str) -> frozenset[str]:
+        return frozenset(str(w).lower() for w in self._texts(lang).get(group, []))
+
     def language_name(self, lang: str, of: str) -> str:
         return str(self._texts(lang)["language_names"].get(of, of))
 

@@ -103,3 +103,9 @@ async def get_turn_context(
         }
 
     return await svc.db.read(query)
+
+
+async def find_order(svc: Services, store_id: int, number: str) -> dict[str, Any] | None:
+    """An order of the store by its number, for the bot to check against what the
+    shopper proves (never shown before that)."""
+    return await svc.db.read(lambda conn: store_store.find_order(conn, store_id, number))

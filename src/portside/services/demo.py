@@ -23,6 +23,7 @@ DEMO_AGENTS = (
 async def do_seed_demo(svc: Services, *, origins: list[str]) -> dict[str, Any]:
     """Create (or refresh) the demo store, its agents and its catalogue. Idempotent."""
     from portside.commerce.catalog import load_demo_catalog  # only the demo needs it
+    from portside.commerce.orders import demo_orders
 
     store = await svc.db.read(lambda conn: store_store.find_store_by_key(conn, DEMO_STORE_KEY))
     if store is None:
@@ -51,6 +52,8 @@ async def do_seed_demo(svc: Services, *, origins: list[str]) -> dict[str, Any]:
         agents.append({"email": email, "name": name, "role": role})
     products = [product.to_dict() for product in load_demo_catalog()]
     await svc.db.write(lambda conn: store_store.upsert_products(conn, store_id, products))
+    orders = demo_orders(svc.clock.now().date())
+    await svc.db.write(lambda conn: store_store.upsert_orders(conn, store_id, orders))
     entries = load_demo_knowledge()
     now = svc.clock.now()
     await svc.db.write(lambda conn: knowledge_store.upsert_entries(conn, store_id, entries, now))
@@ -61,6 +64,9 @@ async def do_seed_demo(svc: Services, *, origins: list[str]) -> dict[str, Any]:
         "password": DEMO_PASSWORD,
         "products": len(products),
         "knowledge": len(entries),
+        "orders": [
+            {"number": o["number"], "email": o["email"], "status": o["status"]} for o in orders
+        ],
     }
 
 

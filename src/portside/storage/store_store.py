@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
-from portside.storage.tables import agents, products, stores, visitors
+from portside.storage.tables import agents, orders, products, stores, visitors
 
 
 def insert_store(conn: Connection, **values: Any) -> int:
@@ -112,4 +112,26 @@ def list_products(conn: Connection, store_id: int) -> list[dict[str, Any]]:
 def find_product(conn: Connection, store_id: int, slug: str) -> dict[str, Any] | None:
     query = select(products.c.data).where(products.c.store_id == store_id, products.c.slug == slug)
     row = (conn.execute(query)).first()
+    return None if row is None else dict(row.data)
+
+
+def upsert_orders(conn: Connection, store_id: int, items: list[dict[str, Any]]) -> int:
+    existing = {
+        row.number: row.id
+        for row in conn.execute(
+            select(orders.c.number, orders.c.id).where(orders.c.store_id == store_id)
+        )
+    }
+    for item in items:
+        number = str(item["number"])
+        if number in existing:
+            conn.execute(update(orders).where(orders.c.id == existing[number]).values(data=item))
+        else:
+            conn.execute(insert(orders).values(store_id=store_id, number=number, data=item))
+    return len(items)
+
+
+def find_order(conn: Connection, store_id: int, number: str) -> dict[str, Any] | None:
+    query = select(orders.c.data).where(orders.c.store_id == store_id, orders.c.number == number)
+    row = conn.execute(query).first()
     return None if row is None else dict(row.data)

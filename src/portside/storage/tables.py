@@ -165,3 +165,13 @@ knowledge = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("store_id", "slug", name="uq_knowledge_store_slug"),
 )
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("data", JSON, nullable=False),
+    UniqueConstraint("store_id", "number", name="uq_orders_store_number"),
+)

@@ -50,3 +50,13 @@ def test_identifies_informal_messages(
 
 def test_text_without_letters_has_no_language(identifier: ScriptAndLinguaIdentifier) -> None:
     assert identifier.identify("#48213 🙏") is None
+
+
+def test_a_close_call_keeps_the_conversations_language(
+    identifier: ScriptAndLinguaIdentifier,
+) -> None:
+    # Spanish or Portuguese? Nearly even, so a Spanish conversation stays Spanish...
+    assert identifier.identify("mi código postal es 28013", previous="es") == "es"
+    # ...but a message that is clearly another language switches.
+    assert identifier.identify("obrigado, qual é o prazo de entrega?", previous="es") == "pt"
+    assert identifier.identify("actually can we switch to English please", previous="es") == "en"

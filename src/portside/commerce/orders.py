@@ -1,0 +1,128 @@
+"""Orders of the built-in store: what the AI agent looks up for a shopper.
+
+An order is a plain dict: `number` ("LP10231"), `email` and `postcode` (what a shopper
+proves the order is theirs with), `status` (processing, shipped, in_transit,
+out_for_delivery, delivered, cancelled), `carrier`, `tracking`, dates as ISO strings
+(`placed_on`, `shipped_on`, `expected_on`, `delivered_on`), `items` and `ship_to`. The
+store connectors of a later issue give the same shape.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+STATUSES = ("processing", "shipped", "in_transit", "out_for_delivery", "delivered", "cancelled")
+# "LP10231", "lp-10231", "#10231": unmistakably an order number. "10231" alone may be
+# one, or a postcode.
+_MARKED = re.compile(r"(?<![\w@.])(?:lp[-\s]?|#)(\d{5,8})(?![\w@])", re.IGNORECASE)
+_BARE = re.compile(r"(?<![\w@.#-])(\d{5,8})(?![\w@-])")
+
+
+def find_order_number(text: str, *, bare: bool = True) -> str | None:
+    """The order number in a message, as the store writes it ("LP10231"), or None.
+    With `bare=False`, only a number marked as one ("LP…", "#…") counts."""
+    match = _MARKED.search(text) or (_BARE.search(text) if bare else None)
+    return f"LP{match.group(1)}" if match else None
+
+
+def demo_orders(today: date) -> list[dict[str, Any]]:
+    """The demo store's orders, dated around `today` so that they always look current."""
+
+    def day(offset: int) -> str:
+        return (today + timedelta(days=offset)).isoformat()
+
+    def order(number: int, email: str, postcode: str, status: str, **fields: Any) -> dict[str, Any]:
+        return {
+            "number": f"LP{number}",
+            "email": email,
+            "postcode": postcode,
+            "status": status,
+            "carrier": None,
+            "tracking": None,
+            "shipped_on": None,
+            "expected_on": None,
+            "delivered_on": None,
+            **fields,
+        }
+
+    def item(slug: str, name: str, size: str, color: str) -> dict[str, Any]:
+        return {"slug": slug, "name": name, "size": size, "color": color, "quantity": 1}
+
+    shirt = item("washed-linen-shirt", "Washed Linen Shirt", "M", "Sand")
+    dress = item("silk-slip-dress", "Silk Charmeuse Slip Dress", "S", "Champagne")
+    return [
+        order(
+            10231,
+            "ana.garcia@example.com",
+            "28013",
+            "in_transit",
+            carrier="DHL Express",
+            tracking="JD014600003828",
+            placed_on=day(-6),
+            shipped_on=day(-4),
+            expected_on=day(3),
+            items=[shirt],
+            ship_to={"name": "Ana García", "city": "Madrid", "country": "ES"},
+        ),
+        order(
+            10232,
+            "emily.clark@example.com",
+            "43215",
+            "out_for_delivery",
+            carrier="UPS",
+            tracking="1Z999AA10123456784",
+            placed_on=day(-9),
+            shipped_on=day(-7),
+            expected_on=day(0),
+            items=[dress],
+            ship_to={"name": "Emily Clark", "city": "Columbus", "country": "US"},
+        ),
+        order(
+            10233,
+            "yuki.sato@example.com",
+            "150-0001",
+            "delivered",
+            carrier="Yamato",
+            tracking="4567-8901-2345",
+            placed_on=day(-14),
+            shipped_on=day(-12),
+            expected_on=day(-8),
+            delivered_on=day(-8),
+            items=[shirt],
+            ship_to={"name": "Yuki Sato", "city": "Tokyo", "country": "JP"},
+        ),
+        order(
+            10234,
+            "li.wei@example.com",
+            "200040",
+            "processing",
+            placed_on=day(0),
+            expected_on=day(9),
+            items=[dress, shirt],
+            ship_to={"name": "Li Wei", "city": "Shanghai", "country": "CN"},
+        ),
+        order(
+            10235,
+            "lucas.silva@example.com",
+            "01310-100",
+            "shipped",
+            carrier="Correios",
+            tracking="LB123456789CN",
+            placed_on=day(-3),
+            shipped_on=day(-1),
+            expected_on=day(14),
+            items=[shirt],
+            ship_to={"name": "Lucas Silva", "city": "São Paulo", "country": "BR"},
+        ),
+        order(
+            10236,
+            "omar.haddad@example.com",
+            "11564",
+            "cancelled",
+            placed_on=day(-5),
+            items=[dress],
+            ship_to={"name": "Omar Haddad", "city": "Riyadh", "country": "SA"},
+        ),
+    ]
