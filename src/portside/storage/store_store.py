@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Column, Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Row
 
 from portside.storage.tables import agents, orders, products, stores, visitors
@@ -89,19 +89,7 @@ def update_visitor(conn: Connection, visitor_id: int, *, now: datetime, **values
 
 
 def upsert_products(conn: Connection, store_id: int, items: list[dict[str, Any]]) -> int:
-    existing = {
-        row.slug: row.id
-        for row in conn.execute(
-            select(products.c.slug, products.c.id).where(products.c.store_id == store_id)
-        )
-    }
-    for item in items:
-        slug = str(item["slug"])
-        if slug in existing:
-            conn.execute(update(products).where(products.c.id == existing[slug]).values(data=item))
-        else:
-            conn.execute(insert(products).values(store_id=store_id, slug=slug, data=item))
-    return len(items)
+    return _upsert_data(conn, products, products.c.slug, store_id, items, "slug")
 
 
 def list_products(conn: Connection, store_id: int) -> list[dict[str, Any]]:
@@ -116,18 +104,28 @@ def find_product(conn: Connection, store_id: int, slug: str) -> dict[str, Any] |
 
 
 def upsert_orders(conn: Connection, store_id: int, items: list[dict[str, Any]]) -> int:
+    return _upsert_data(conn, orders, orders.c.number, store_id, items, "number")
+
+
+def _upsert_data(
+    conn: Connection,
+    table: Table,
+    key: Column[Any],
+    store_id: int,
+    items: list[dict[str, Any]],
+    field: str,
+) -> int:
+    """Store each item as the `data` of the store's row with its key, new or replaced."""
     existing = {
-        row.number: row.id
-        for row in conn.execute(
-            select(orders.c.number, orders.c.id).where(orders.c.store_id == store_id)
-        )
+        row[0]: row[1]
+        for row in conn.execute(select(key, table.c.id).where(table.c.store_id == store_id))
     }
     for item in items:
-        number = str(item["number"])
-        if number in existing:
-            conn.execute(update(orders).where(orders.c.id == existing[number]).values(data=item))
+        value = str(item[field])
+        if value in existing:
+            conn.execute(update(table).where(table.c.id == existing[value]).values(data=item))
         else:
-            conn.execute(insert(orders).values(store_id=store_id, number=number, data=item))
+            conn.execute(insert(table).values(store_id=store_id, **{key.name: value, "data": item}))
     return len(items)
 
 
