@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from portside.services.bot import find_order
 from portside.services.context import Services
 from portside.services.demo import DEMO_STORE_KEY, do_seed_demo
+from portside.storage import store_store
 from tests.support.clients import WsClient, client_id, widget
 from tests.support.factories import services_for
 from tests.support.server import LiveServer
@@ -135,3 +137,18 @@ async def test_order_status_in_spanish_with_the_postcode(bot_server: LiveServer,
         status = await ask(shopper, "mi código postal es 28013")
     assert status["data"]["bot"]["language"] == "es"
     assert "El pedido LP10231 está en camino" in status["data"]["text"]
+
+
+async def test_cancelling_an_order_in_japanese(
+    bot_server: LiveServer, bot_svc: Services, demo: str
+) -> None:
+    async with widget(bot_server.ws_url, demo, bot_server.origin) as shopper:
+        await shopper.expect("welcome")
+        await ask(shopper, "注文をキャンセルしたいです。注文番号は LP10234 です")
+        offer = await ask(shopper, "メールは li.wei@example.com です")
+        done = await ask(shopper, "はい")
+    assert offer["data"]["bot"]["flow"]["verified"] is True
+    assert "LP10234" in done["data"]["text"]
+    store = await bot_svc.db.read(lambda conn: store_store.find_store_by_key(conn, demo))
+    order = await find_order(bot_svc, store.id, "LP10234")
+    assert order is not None and order["status"] == "cancelled"

@@ -13,7 +13,13 @@ from typing import Any
 
 from portside.agent.answers import ProductAnswers, knowledge_answer
 from portside.agent.catalogue import OUT_OF_SCOPE
-from portside.agent.flows import ORDER_STATUS, order_status_step, wants_to_stop
+from portside.agent.flows import (
+    ORDER_FLOWS,
+    ORDER_STATUS,
+    order_step,
+    wants_to_stop,
+    yes_or_no,
+)
 from portside.agent.intents import Prediction
 from portside.agent.replies import Replies
 
@@ -52,6 +58,7 @@ class Reply:
     understood: bool
     handoff: str | None = None  # the reason, when the reply hands the conversation over
     flow: dict[str, Any] | None = None  # the flow to carry on to the next turn
+    action: str | None = None  # what must be done before the reply is said
 
 
 class Dialogue:
@@ -67,13 +74,23 @@ class Dialogue:
             return Reply(say(lang, "handoff"), "human_agent", True, "asked_for_person")
         if is_shouting(turn.text):
             return Reply(say(lang, "handoff"), guess.intent, True, "frustration")
-        in_flow = (turn.flow or {}).get("name") == ORDER_STATUS
-        stopping = in_flow and guess.intent != "cancel_order"
+        flow_name = (turn.flow or {}).get("name")
+        in_flow = flow_name in ORDER_FLOWS
+        # "yes cancel" answers the question of the cancel flow; it does not stop the flow.
+        answering = (turn.flow or {}).get("verified") is True and (
+            yes_or_no(self.replies, lang, turn.text) is not None
+        )
+        stopping = in_flow and guess.intent != "cancel_order" and not answering
         if stopping and wants_to_stop(self.replies, lang, turn.text):
             return Reply(say(lang, "flow_cancelled"), guess.intent, True)
-        starts = guess.intent == ORDER_STATUS and guess.confidence >= UNDERSTOOD
-        if in_flow or starts or turn.order_number is not None:
-            return self._order_status(turn, lang, in_flow and not starts)
+        sure = guess.confidence >= UNDERSTOOD
+        starts = guess.intent in ORDER_FLOWS and sure and guess.intent != flow_name
+        if starts:
+            return self._order_flow(turn, lang, {"name": guess.intent}, may_detour=False)
+        if in_flow:
+            return self._order_flow(turn, lang, dict(turn.flow or {}), may_detour=True)
+        if turn.order_number is not None:
+            return self._order_flow(turn, lang, {"name": ORDER_STATUS}, may_detour=False)
         if guess.confidence < UNDERSTOOD:
             if turn.misunderstood_before >= 1:
                 text = say(lang, "handoff_after_failures")
@@ -93,29 +110,37 @@ class Dialogue:
             return Reply(text, guess.intent, True)
         return Reply(self._answer(turn, lang, guess.intent), guess.intent, True)
 
-    def _order_status(self, turn: Turn, lang: str, may_detour: bool) -> Reply:
+    def _order_flow(
+        self, turn: Turn, lang: str, state: dict[str, Any], *, may_detour: bool
+    ) -> Reply:
         guess = turn.prediction
-        # An order number, an email address or a postcode has digits or an @.
+        # An order number, an email address or a postcode has digits or an @; a yes or
+        # a no answers the question of the cancel flow.
         gave_something = any(char.isdigit() or char == "@" for char in turn.text)
+        confirming = state.get("verified") is True
         if (
             may_detour
             and not gave_something
+            and not confirming
             and guess.confidence >= DETOUR
-            and guess.intent not in (OUT_OF_SCOPE, "greeting")
+            and guess.intent not in (OUT_OF_SCOPE, "greeting", *ORDER_FLOWS)
         ):
             # A question in the middle of the flow: answer it, then ask again.
-            flow = turn.flow or {}
             pending = (
-                self.replies.say(lang, "ask_verification", order=flow["order"])
-                if flow.get("order")
+                self.replies.say(lang, "ask_verification", order=state["order"])
+                if state.get("order")
                 else self.replies.say(lang, "ask_order_number")
             )
             answer = self._answer(turn, lang, guess.intent)
             return Reply(f"{answer}\n\n{pending}", guess.intent, True, flow=turn.flow)
-        step = order_status_step(
-            self.replies, lang, turn.text, turn.flow, turn.order_number, turn.order
+        number = turn.order_number
+        order = turn.order
+        if state.get("order") and state["order"] != number and number is not None:
+            state = {"name": state["name"]}  # another order than the one asked about
+        step = order_step(self.replies, lang, turn.text, state, number, order)
+        return Reply(
+            step.text, state["name"], True, step.handoff, flow=step.flow, action=step.action
         )
-        return Reply(step.text, ORDER_STATUS, True, step.handoff, flow=step.flow)
 
     def _answer(self, turn: Turn, lang: str, intent: str) -> str:
         say = self.replies.say

@@ -1,10 +1,11 @@
 """Multi-turn flows: the bot asks for what it needs, one question at a time.
 
 A flow's state rides on the bot's own messages (`data.bot.flow`), so any node picks it up
-from the log: nothing lives in memory between turns. The order status flow asks for the
-order number, then for proof that the order is the shopper's (the email address or the
-postcode it was placed with), and only then says anything about it; two wrong proofs
-and a person takes over.
+from the log: nothing lives in memory between turns. The order flows ask for the order
+number, then for proof that the order is the shopper's (the email address or the
+postcode it was placed with), and only then say anything about it; two wrong proofs and
+a person takes over. Order status then tells where the order is; cancelling checks that
+it has not shipped and asks for an explicit yes before anything is done.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from babel.dates import format_date
 from portside.agent.replies import Replies
 
 ORDER_STATUS = "order_status"
+CANCEL_ORDER = "cancel_order"
+ORDER_FLOWS = frozenset({ORDER_STATUS, CANCEL_ORDER})
 # Wrong proofs of ownership before a person takes over.
 MAX_PROOFS = 2
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -30,6 +33,7 @@ class Step:
     text: str
     flow: dict[str, Any] | None  # the state to carry on, None when the flow is over
     handoff: str | None = None
+    action: str | None = None  # what the participant must do before saying `text`
 
 
 def wants_to_stop(replies: Replies, lang: str, text: str) -> bool:
@@ -43,37 +47,78 @@ def wants_to_stop(replies: Replies, lang: str, text: str) -> bool:
     )
 
 
-def order_status_step(
+def order_step(
     replies: Replies,
     lang: str,
     text: str,
-    state: dict[str, Any] | None,
+    state: dict[str, Any],
     number: str | None,
     order: dict[str, Any] | None,
 ) -> Step:
-    """The next step of the order status flow. `number` is the order number this turn
-    names (in the message, or carried in `state`), `order` the store's order of that
-    number (None if there is none)."""
-    state = dict(state or {"name": ORDER_STATUS})
+    """The next step of an order flow (`state["name"]`: order status, or cancelling).
+    `number` is the order number this turn names (in the message, or carried in
+    `state`), `order` the store's order of that number (None if there is none)."""
+    name = state["name"]
     if number is None:
-        return Step(replies.say(lang, "ask_order_number"), state)
+        return Step(replies.say(lang, "ask_order_number"), {"name": name})
     if order is None:
-        return Step(replies.say(lang, "order_not_found", order=number), {"name": ORDER_STATUS})
-    if proves_ownership(text, order):
-        return Step(status_text(replies, lang, order), None)
-    asked = state.get("order") == number
-    if not asked:
+        return Step(replies.say(lang, "order_not_found", order=number), {"name": name})
+    verified = state.get("order") == number and state.get("verified") is True
+    if not verified:
+        if not proves_ownership(text, order):
+            return _ask_proof(replies, lang, state, number)
+        if name == ORDER_STATUS:
+            return Step(status_text(replies, lang, order), None)
+        return _offer_cancel(replies, lang, order)
+    return _confirm_cancel(replies, lang, text, state, order)
+
+
+def _ask_proof(replies: Replies, lang: str, state: dict[str, Any], number: str) -> Step:
+    name = state["name"]
+    if state.get("order") != number:
         return Step(
             replies.say(lang, "ask_verification", order=number),
-            {"name": ORDER_STATUS, "order": number, "proofs": 0},
+            {"name": name, "order": number, "proofs": 0},
         )
     proofs = int(state.get("proofs", 0)) + 1
     if proofs >= MAX_PROOFS:
         return Step(replies.say(lang, "verification_failed_handoff"), None, "not_verified")
     return Step(
         replies.say(lang, "verification_failed", order=number),
-        {"name": ORDER_STATUS, "order": number, "proofs": proofs},
+        {"name": name, "order": number, "proofs": proofs},
     )
+
+
+def _offer_cancel(replies: Replies, lang: str, order: dict[str, Any]) -> Step:
+    number = order["number"]
+    if order["status"] == "cancelled":
+        return Step(replies.say(lang, "already_cancelled", order=number), None)
+    if order["status"] != "processing":
+        return Step(replies.say(lang, "cannot_cancel_shipped", order=number), None)
+    state = {"name": CANCEL_ORDER, "order": number, "verified": True}
+    return Step(replies.say(lang, "confirm_cancel", order=number), state)
+
+
+def _confirm_cancel(
+    replies: Replies, lang: str, text: str, state: dict[str, Any], order: dict[str, Any]
+) -> Step:
+    number = order["number"]
+    answer = yes_or_no(replies, lang, text)
+    if answer is True:
+        # The participant cancels it, and says so only if that worked.
+        return Step(replies.say(lang, "order_cancelled", order=number), None, action=CANCEL_ORDER)
+    if answer is False:
+        return Step(replies.say(lang, "cancel_kept", order=number), None)
+    return Step(replies.say(lang, "yes_or_no", order=number), state)
+
+
+def yes_or_no(replies: Replies, lang: str, text: str) -> bool | None:
+    cleaned = " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+    for answer, group in ((True, "yes_words"), (False, "no_words")):
+        words = replies.words(lang, group) | replies.words("en", group)
+        if cleaned in words or any(cleaned.startswith(f"{word} ") for word in words):
+            return answer
+    return None
 
 
 def proves_ownership(text: str, order: dict[str, Any]) -> bool:

@@ -17,12 +17,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from portside.agent.dialogue import Dialogue, Reply, Turn
+from portside.agent.flows import CANCEL_ORDER, ORDER_FLOWS
 from portside.agent.intents import IntentClassifier, Prediction
 from portside.agent.language import conversation_language
 from portside.commerce.orders import find_order_number
 from portside.domain.ports import Subscription
 from portside.errors import PortsideError
-from portside.services.bot import do_send_bot_message, find_order, get_turn_context
+from portside.services.bot import (
+    do_cancel_order,
+    do_send_bot_message,
+    find_order,
+    get_turn_context,
+)
 from portside.services.context import Services
 from portside.services.conversations import TURNS_TOPIC
 
@@ -122,7 +128,7 @@ class BotParticipant:
         # A bare number is an order number when one is expected; otherwise it may be a
         # postcode (the proof the flow asks for), so only "LP…" or "#…" counts.
         awaiting_proof = number is not None
-        expecting = not awaiting_proof and (flow is not None or prediction.intent == "order_status")
+        expecting = not awaiting_proof and (flow is not None or prediction.intent in ORDER_FLOWS)
         number = find_order_number(text, bare=bool(expecting)) or number
         order = await find_order(self.svc, store_id, number) if number else None
         reply = self.dialogue.reply(
@@ -140,12 +146,18 @@ class BotParticipant:
                 order=order,
             )
         )
+        text_out = reply.text
+        cancelling = reply.action == CANCEL_ORDER and number is not None
+        if cancelling and not await do_cancel_order(self.svc, store_id, str(number)):
+            # It shipped (or was cancelled) between the question and the yes.
+            replies = self.dialogue.replies
+            text_out = replies.say(replies.speaks(lang), "cannot_cancel_shipped", order=str(number))
         await do_send_bot_message(
             self.svc,
             store_id=store_id,
             conversation_id=conversation_id,
             reply_to=int(turn["event_id"]),
-            text=reply.text,
+            text=text_out,
             details={
                 "intent": reply.intent,
                 "confidence": round(prediction.confidence, 3),

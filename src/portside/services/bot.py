@@ -109,3 +109,19 @@ async def find_order(svc: Services, store_id: int, number: str) -> dict[str, Any
     """An order of the store by its number, for the bot to check against what the
     shopper proves (never shown before that)."""
     return await svc.db.read(lambda conn: store_store.find_order(conn, store_id, number))
+
+
+async def do_cancel_order(svc: Services, store_id: int, number: str) -> bool:
+    """Cancel an order of the built-in store that has not shipped; False if it has (or
+    is gone, or was cancelled already). Checked and changed in one transaction."""
+
+    def cancel(conn: Connection) -> bool:
+        order = store_store.find_order(conn, store_id, number)
+        if order is None or order.get("status") != "processing":
+            return False
+        order["status"] = "cancelled"
+        order["cancelled_on"] = svc.clock.now().date().isoformat()
+        store_store.upsert_orders(conn, store_id, [order])
+        return True
+
+    return await svc.db.write(cancel)

@@ -33,8 +33,9 @@ def say(
     flow: dict[str, Any] | None = None,
     lang: str = "en",
 ) -> Reply:
-    number = find_order_number(text, bare=flow is not None and not flow.get("order"))
-    number = number or (flow or {}).get("order")
+    pending = (flow or {}).get("order")
+    expecting = not pending and (flow is not None or intent in ("order_status", "cancel_order"))
+    number = find_order_number(text, bare=expecting) or pending
     return dialogue.reply(
         Turn(
             text=text,
@@ -109,3 +110,34 @@ def test_order_numbers_marked_or_bare() -> None:
     assert find_order_number("10233") == "LP10233"
     assert find_order_number("my postcode is 28013", bare=False) is None
     assert find_order_number("x@10231.com") is None
+
+
+def test_cancelling_an_order_not_yet_shipped_needs_an_explicit_yes(dialogue: Dialogue) -> None:
+    replies = default_replies()
+    asked = say(dialogue, "I want to cancel my order", intent="cancel_order")
+    assert asked.text == replies.say("en", "ask_order_number")
+    proof = say(dialogue, "#10234", intent="cancel_order", flow=asked.flow)
+    assert proof.text == replies.say("en", "ask_verification", order="LP10234")
+    offer = say(dialogue, "li.wei@example.com", intent="account_edit", flow=proof.flow)
+    assert offer.text == replies.say("en", "confirm_cancel", order="LP10234")
+    assert offer.action is None
+    unclear = say(dialogue, "hmm what happens then", intent="cancellation_fee", flow=offer.flow)
+    assert unclear.text == replies.say("en", "yes_or_no", order="LP10234")
+    done = say(dialogue, "yes please", intent="thanks_goodbye", flow=unclear.flow)
+    assert done.action == "cancel_order" and done.flow is None
+    assert done.text == replies.say("en", "order_cancelled", order="LP10234")
+
+
+def test_no_keeps_the_order(dialogue: Dialogue) -> None:
+    proof = say(dialogue, "cancel order #10234", intent="cancel_order")
+    offer = say(dialogue, "200040", intent="account_edit", flow=proof.flow)  # the postcode
+    kept = say(dialogue, "no", intent="greeting", flow=offer.flow)
+    assert kept.action is None
+    assert kept.text == default_replies().say("en", "cancel_kept", order="LP10234")
+
+
+def test_a_shipped_order_cannot_be_cancelled(dialogue: Dialogue) -> None:
+    proof = say(dialogue, "cancel order #10231", intent="cancel_order")
+    answer = say(dialogue, "ana.garcia@example.com", intent="account_edit", flow=proof.flow)
+    assert answer.action is None and answer.flow is None
+    assert answer.text == default_replies().say("en", "cannot_cancel_shipped", order="LP10231")
