@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -149,12 +151,26 @@ async def test_too_many_connections_from_one_address(
 ) -> None:
     url = f"{tight_server.ws_url}/ws/widget?store={tight_store.widget_key}"
     sockets = [await connect(url, origin=tight_store.origin) for _ in range(4)]  # type: ignore[arg-type]
-    for ws in sockets:  # a hello keeps each one open well past the fifth's attempt
+    for ws in sockets:
         await ws.send('{"v": 1, "type": "hello"}')
+    for ws in sockets:  # each one counted before the fifth comes
+        while json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] != "welcome":
+            pass
+
+    async def keep_alive() -> None:
+        # This server's heartbeat is 0.5 s: silent sockets would be closed (4408) and
+        # free their places before the fifth arrives on a slow machine.
+        while True:
+            for ws in sockets:
+                await ws.send('{"v": 1, "type": "ping"}')
+            await asyncio.sleep(0.2)
+
+    pinger = asyncio.create_task(keep_alive())
     try:
         async with widget(tight_server.ws_url, tight_store.widget_key, tight_store.origin) as fifth:
             assert await fifth.closed_with() == 4429
     finally:
+        pinger.cancel()
         for ws in sockets:
             await ws.close()
 
