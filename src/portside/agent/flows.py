@@ -36,9 +36,15 @@ class Step:
     action: str | None = None  # what the participant must do before saying `text`
 
 
-def wants_to_stop(replies: Replies, lang: str, text: str) -> bool:
-    words = replies.words(lang, "cancel_words") | replies.words("en", "cancel_words")
+def _said(replies: Replies, lang: str, text: str, group: str) -> tuple[str, frozenset[str]]:
+    """The message cleaned as word lists are written (lowercase, no punctuation, single
+    spaces), and the group's words in the shopper's language and in English."""
     cleaned = " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+    return cleaned, replies.words(lang, group) | replies.words("en", group)
+
+
+def wants_to_stop(replies: Replies, lang: str, text: str) -> bool:
+    cleaned, words = _said(replies, lang, text, "cancel_words")
     if cleaned in words:
         return True
     # "ok never mind", "no thanks :)" but not a whole sentence that starts with "cancel".
@@ -113,9 +119,8 @@ def _confirm_cancel(
 
 
 def yes_or_no(replies: Replies, lang: str, text: str) -> bool | None:
-    cleaned = " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
     for answer, group in ((True, "yes_words"), (False, "no_words")):
-        words = replies.words(lang, group) | replies.words("en", group)
+        cleaned, words = _said(replies, lang, text, group)
         if cleaned in words or any(cleaned.startswith(f"{word} ") for word in words):
             return answer
     return None

@@ -121,8 +121,10 @@ class BotParticipant:
         previous, misunderstood = _history(context["recent"])
         before = previous or _base_language(context["visitor_language"])
         detected, prediction = await self._understand(text, before)
-        lang = conversation_language(before, detected, text)
         store = context["store"]
+        lang = conversation_language(before, detected, text)
+        # Until the shopper's language is known, the bot speaks the store's.
+        speaking = lang or store["default_language"]
         flow = _flow(context["recent"])
         number = (flow or {}).get("order")
         # A bare number is an order number when one is expected; otherwise it may be a
@@ -134,7 +136,7 @@ class BotParticipant:
         reply = self.dialogue.reply(
             Turn(
                 text=text,
-                lang=lang or store["default_language"],
+                lang=speaking,
                 prediction=prediction,
                 store_name=store["name"],
                 store_language=store["default_language"],
@@ -151,7 +153,9 @@ class BotParticipant:
         if cancelling and not await do_cancel_order(self.svc, store_id, str(number)):
             # It shipped (or was cancelled) between the question and the yes.
             replies = self.dialogue.replies
-            text_out = replies.say(replies.speaks(lang), "cannot_cancel_shipped", order=str(number))
+            text_out = replies.say(
+                replies.speaks(speaking), "cannot_cancel_shipped", order=str(number)
+            )
         await do_send_bot_message(
             self.svc,
             store_id=store_id,
