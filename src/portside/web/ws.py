@@ -9,7 +9,7 @@ everything else goes on to FastAPI.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
@@ -84,17 +84,15 @@ class WebSocketEndpoints:
         if scope["type"] == "websocket":
             handler = _ENDPOINTS.get(scope["path"])
             if handler is not None:
-                await handler(scope, receive, send)
+                socket = AsgiSocket(receive, send)
+                if await socket.accept():
+                    await handler(HTTPConnection(scope), socket)
                 return
         await self.app(scope, receive, send)
 
 
-async def _widget(scope: Scope, receive: Receive, send: Send) -> None:
-    connection = HTTPConnection(scope)
+async def _widget(connection: HTTPConnection, socket: AsgiSocket) -> None:
     svc, hub, address = _parts(connection)
-    socket = AsgiSocket(receive, send)
-    if not await socket.accept():
-        return
     request = WidgetRequest(
         store_key=connection.query_params.get("store", ""),
         origin=connection.headers.get("origin"),
@@ -104,12 +102,8 @@ async def _widget(scope: Scope, receive: Receive, send: Send) -> None:
     await run_widget(socket, svc, hub, request)
 
 
-async def _console(scope: Scope, receive: Receive, send: Send) -> None:
-    connection = HTTPConnection(scope)
+async def _console(connection: HTTPConnection, socket: AsgiSocket) -> None:
     svc, hub, address = _parts(connection)
-    socket = AsgiSocket(receive, send)
-    if not await socket.accept():
-        return
     await run_console(
         socket,
         svc,
@@ -120,7 +114,10 @@ async def _console(scope: Scope, receive: Receive, send: Send) -> None:
     )
 
 
-_ENDPOINTS: dict[str, Any] = {"/ws/widget": _widget, "/ws/console": _console}
+_ENDPOINTS: dict[str, Callable[[HTTPConnection, AsgiSocket], Awaitable[None]]] = {
+    "/ws/widget": _widget,
+    "/ws/console": _console,
+}
 
 
 def _parts(connection: HTTPConnection) -> tuple[Services, Hub, str]:
