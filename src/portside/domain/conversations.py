@@ -24,6 +24,8 @@ class EventType(StrEnum):
     NOTE_CREATED = "note.created"
     STATUS_CHANGED = "conversation.status_changed"
     CONTEXT_UPDATED = "conversation.context_updated"
+    # What the bot hands a person with the conversation (see docs/protocol.md).
+    HANDOFF_CONTEXT = "conversation.handoff_context"
 
 
 class ActorType(StrEnum):
@@ -34,7 +36,9 @@ class ActorType(StrEnum):
 
 
 # Events an agent sees but a shopper never does.
-INTERNAL_EVENTS = frozenset({EventType.NOTE_CREATED, EventType.CONTEXT_UPDATED})
+INTERNAL_EVENTS = frozenset(
+    {EventType.NOTE_CREATED, EventType.CONTEXT_UPDATED, EventType.HANDOFF_CONTEXT}
+)
 
 # Who may move a conversation from one state to another. A move to ASSIGNED from
 # ASSIGNED is a transfer; RESOLVED -> BOT happens when the shopper writes again.

@@ -13,7 +13,14 @@ from typing import Any
 from sqlalchemy import Select, Update, and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
-from portside.domain.conversations import Actor, ActorType, Event, EventType, Status
+from portside.domain.conversations import (
+    INTERNAL_EVENTS,
+    Actor,
+    ActorType,
+    Event,
+    EventType,
+    Status,
+)
 from portside.storage.tables import agents, conversations, events, visitors
 
 
@@ -168,9 +175,7 @@ def list_events(
     if upto_seq is not None:
         query = query.where(events.c.seq <= upto_seq)
     if public_only:
-        query = query.where(
-            events.c.type.not_in([EventType.NOTE_CREATED.value, EventType.CONTEXT_UPDATED.value])
-        )
+        query = query.where(events.c.type.not_in([kind.value for kind in INTERNAL_EVENTS]))
     rows = (conn.execute(query)).all()
     return [event_from_row(row, visitor_id) for row in rows]
 

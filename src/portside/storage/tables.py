@@ -65,6 +65,8 @@ stores = Table(
     Column("default_language", String(16), nullable=False),
     Column("timezone", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # Per-store settings by section ("llm", "handoff"), validated by services/settings.py.
+    Column("settings", JSON, nullable=False, server_default="{}"),
 )
 
 agents = Table(
@@ -174,4 +176,25 @@ orders = Table(
     Column("number", String(64), nullable=False),
     Column("data", JSON, nullable=False),
     UniqueConstraint("store_id", "number", name="uq_orders_store_number"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "conversation_id", Id, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    ),
+    # "return" or "exchange"; "open", then what an agent decides.
+    Column("kind", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    # What opened it ("bot:<event id>"): one case however many times that is retried.
+    Column("key", String(128), nullable=False),
+    # order, items, reason, photos, the shopper's words.
+    Column("data", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("store_id", "key", name="uq_cases_store_key"),
+    Index("ix_cases_store_status", "store_id", "status", "id"),
 )
