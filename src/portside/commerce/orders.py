@@ -27,6 +27,11 @@ def find_order_number(text: str, *, bare: bool = True) -> str | None:
     return f"LP{match.group(1)}" if match else None
 
 
+def find_order_numbers(text: str) -> list[str]:
+    """Every order number marked as one ("LP…", "#…") in a message, in order."""
+    return list(dict.fromkeys(f"LP{m.group(1)}" for m in _MARKED.finditer(text)))
+
+
 def demo_orders(today: date) -> list[dict[str, Any]]:
     """The demo store's orders, dated around `today` so that they always look current."""
 

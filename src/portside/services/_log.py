@@ -149,3 +149,30 @@ def append_message(
         now=now,
         client_id=client_id,
     )
+
+
+def append_internal(
+    svc: Services,
+    conn: Connection,
+    row: Any,
+    actor: Actor,
+    kind: EventType,
+    data: dict[str, Any],
+    client_id: str | None = None,
+) -> Event:
+    """An event agents see and shoppers never do (a note's kin: the handoff context).
+    With `client_id`, the unique index keeps one however often it is written."""
+    now = svc.clock.now()
+    seq = store.take_next_seq(conn, row.id, now)
+    return store.insert_event(
+        conn,
+        store_id=row.store_id,
+        conversation_id=row.id,
+        visitor_id=row.visitor_id,
+        seq=seq,
+        type=kind,
+        actor=actor,
+        data=data,
+        now=now,
+        client_id=client_id,
+    )

@@ -14,8 +14,15 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from portside.domain.conversations import Actor, ActorType, EventType, Standing, Status
-from portside.services._log import Outcome, append_message, change_status, get_conversation, write
+from portside.domain.conversations import Actor, ActorType, Event, EventType, Standing, Status
+from portside.services._log import (
+    Outcome,
+    append_internal,
+    append_message,
+    change_status,
+    get_conversation,
+    write,
+)
 from portside.services.context import Services
 from portside.services.conversations import SendResult
 from portside.storage import conversation_store as store
@@ -38,10 +45,12 @@ async def do_send_bot_message(
     text: str,
     details: dict[str, Any],
     handoff_reason: str | None = None,
+    handoff_context: dict[str, Any] | None = None,
 ) -> SendResult | None:
     """The bot's answer to the shopper's message `reply_to`, and with `handoff_reason` its
-    handoff to the queue in the same transaction. None if the bot no longer has the
-    conversation (a person took it, or it was handed off meanwhile)."""
+    handoff to the queue in the same transaction, preceded by the context packet for
+    the person who takes it. None if the bot no longer has the conversation (a person
+    took it, or it was handed off meanwhile)."""
     client_id = bot_client_id(reply_to)
 
     def attempt(conn: Connection, careful: bool) -> Outcome[SendResult | None]:
@@ -58,11 +67,92 @@ async def do_send_bot_message(
         if handoff_reason is None:
             standing = Standing(Status.BOT)
             return SendResult(message, False, standing), [message], standing
+        packet = append_internal(
+            svc,
+            conn,
+            row,
+            BOT,
+            EventType.HANDOFF_CONTEXT,
+            {"reason": handoff_reason, **(handoff_context or {})},
+        )
         handoff = change_status(svc, conn, row, BOT, Status.QUEUED, None, handoff_reason)
         standing = Standing(Status.QUEUED)
-        return SendResult(message, False, standing), [message, handoff], standing
+        return SendResult(message, False, standing), [message, packet, handoff], standing
 
     return await write(svc, attempt)
+
+
+async def do_write_handoff_context(
+    svc: Services,
+    *,
+    store_id: int,
+    conversation_id: int,
+    handoff_event_id: int,
+    packet: dict[str, Any],
+) -> Event | None:
+    """The context packet for a handoff the bot did not make (the shopper's "talk to a
+    person" button), written after it: once, keyed by the handoff's event."""
+    client_id = f"handoff:{handoff_event_id}"
+
+    def attempt(conn: Connection, careful: bool) -> Outcome[Event | None]:
+        row = get_conversation(conn, store_id, conversation_id)
+        if careful and store.find_event_by_client_id(conn, row.id, client_id) is not None:
+            return None, [], None
+        event = append_internal(
+            svc, conn, row, BOT, EventType.HANDOFF_CONTEXT, packet, client_id=client_id
+        )
+        return event, [event], Standing(Status(row.status), row.assignee_id)
+
+    return await write(svc, attempt)
+
+
+# How many events of a conversation the context packet is made from, at most.
+HISTORY_EVENTS = 200
+
+
+async def get_handoff_history(
+    svc: Services, *, store_id: int, conversation_id: int
+) -> dict[str, Any] | None:
+    """What a context packet is made from: the conversation's latest events and where
+    the shopper is (page, country, time zone, language)."""
+
+    def query(conn: Connection) -> dict[str, Any] | None:
+        row = store.find_conversation(conn, store_id, conversation_id)
+        if row is None:
+            return None
+        visitor = store_store.find_visitor(conn, store_id, row.visitor_id)
+        last = int(row.last_seq)
+        events = store.list_events(
+            conn,
+            conversation_id,
+            visitor_id=row.visitor_id,
+            after_seq=max(0, last - HISTORY_EVENTS),
+            limit=HISTORY_EVENTS,
+        )
+        if visitor is None:
+            return {
+                "events": events,
+                "page": None,
+                "country": None,
+                "timezone": None,
+                "language": None,
+            }
+        page = None
+        if visitor.page_url or visitor.product:
+            page = {
+                "url": visitor.page_url,
+                "title": visitor.page_title,
+                "product": visitor.product,
+            }
+        return {
+            "events": events,
+            "page": page,
+            "country": visitor.country,
+            "timezone": visitor.timezone,
+            "language": visitor.language,
+        }
+
+    return await svc.db.read(query)
 
 
 # How many recent events the bot reads to know where the conversation stands.

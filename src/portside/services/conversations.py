@@ -43,6 +43,9 @@ from portside.storage import store_store
 # Where a shopper's message, sent while the conversation is with the bot, is announced:
 # the AI agent owes it a reply.
 TURNS_TOPIC = "agent:turns"
+# Where a handoff the bot did not make is announced: the AI agent writes its context
+# packet for the person who takes the conversation.
+HANDOFFS_TOPIC = "agent:handoffs"
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,18 @@ async def do_request_person(svc: Services, *, store_id: int, visitor_id: int) ->
         new_events.append(event)
         return event, new_events, Standing(Status.QUEUED)
 
-    return await write(svc, attempt)
+    handoff = await write(svc, attempt)
+    if handoff is not None:
+        await svc.bus.publish(
+            HANDOFFS_TOPIC,
+            {
+                "store_id": store_id,
+                "conversation_id": handoff.conversation_id,
+                "event_id": handoff.id,
+                "reason": "asked_for_person",
+            },
+        )
+    return handoff
 
 
 async def do_send_agent_message(

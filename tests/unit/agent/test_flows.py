@@ -32,6 +32,7 @@ def say(
     confidence: float = 0.9,
     flow: dict[str, Any] | None = None,
     lang: str = "en",
+    proven: frozenset[str] = frozenset(),
 ) -> Reply:
     pending = (flow or {}).get("order")
     expecting = not pending and (flow is not None or intent in ("order_status", "cancel_order"))
@@ -46,6 +47,7 @@ def say(
             flow=flow,
             order_number=number,
             order=ORDERS.get(number) if number else None,
+            proven=proven,
         )
     )
 
@@ -141,3 +143,18 @@ def test_a_shipped_order_cannot_be_cancelled(dialogue: Dialogue) -> None:
     answer = say(dialogue, "ana.garcia@example.com", intent="account_edit", flow=proof.flow)
     assert answer.action is None and answer.flow is None
     assert answer.text == default_replies().say("en", "cannot_cancel_shipped", order="LP10231")
+
+
+def test_an_order_proved_once_is_not_asked_for_again(dialogue: Dialogue) -> None:
+    replies = default_replies()
+    proof = say(dialogue, "where is #10234", intent="order_status")
+    status = say(dialogue, "li.wei@example.com", intent="account_edit", flow=proof.flow)
+    assert status.verified == "LP10234" and proof.verified is None
+    # Later in the conversation: cancelling the same order goes straight to the question.
+    offer = say(
+        dialogue, "actually cancel #10234", intent="cancel_order", proven=frozenset({"LP10234"})
+    )
+    assert offer.text == replies.say("en", "confirm_cancel", order="LP10234")
+    # Another order still needs its own proof.
+    other = say(dialogue, "and cancel #10231", intent="cancel_order", proven=frozenset({"LP10234"}))
+    assert other.text == replies.say("en", "ask_verification", order="LP10231")
