@@ -11,7 +11,7 @@ import pytest
 from portside.services.bot import find_order
 from portside.services.context import Services
 from portside.services.demo import DEMO_PASSWORD, DEMO_STORE_KEY, do_seed_demo
-from portside.storage import store_store
+from portside.storage import case_store, store_store
 from tests.support.clients import WsClient, client_id, login, widget
 from tests.support.factories import services_for
 from tests.support.server import LiveServer
@@ -233,3 +233,66 @@ async def test_the_talk_to_a_person_button_gets_its_packet_too_once(
     assert data["summary"].endswith('Last message: "do you ship to canada?"')
     handoff = next(e for e in events if e["type"] == "conversation.status_changed")
     assert packets[0]["seq"] > handoff["seq"]
+
+
+async def test_an_exchange_in_spanish_opens_a_case_and_hands_it_to_the_team(
+    bot_svc: Services, bot_server: LiveServer, demo: str
+) -> None:
+    async with widget(bot_server.ws_url, demo, bot_server.origin) as shopper:
+        await shopper.expect("welcome")
+        await ask(shopper, "hola, quiero devolver la camisa del pedido #10233")
+        reason = await ask(shopper, "150-0001")
+        resolution = await ask(shopper, "me queda pequeña")
+        opened = await ask(shopper, "prefiero cambiarla por una L")
+        handoff = await shopper.expect(
+            "event", where=lambda f: f["event"]["type"] == "conversation.status_changed"
+        )
+    assert reason["data"]["bot"]["verified_order"] == "LP10233"
+    assert "Camisa de lino lavado" in reason["data"]["text"]
+    assert "reembolso" in resolution["data"]["text"]
+    case_id = opened["data"]["bot"]["case_id"]
+    assert f"#{case_id}" in opened["data"]["text"]
+    assert "cambio por la talla L" in opened["data"]["text"]
+    assert handoff["event"]["data"]["reason"] == "case_opened"
+
+    store = await bot_svc.db.read(lambda conn: store_store.find_store_by_key(conn, demo))
+    case = await bot_svc.db.read(lambda conn: case_store.find_case(conn, store.id, case_id))
+    assert case is not None
+    assert (case.kind, case.status, case.conversation_id) == (
+        "exchange",
+        "open",
+        opened["conversation_id"],
+    )
+    assert case.data["order"] == "LP10233"
+    assert case.data["items"][0]["sku"] == "LP-WLS-SAN-M"
+    assert (case.data["reason"], case.data["exchange_for"]) == ("too_small", {"size": "L"})
+    assert case.data["words"] == "me queda pequeña"
+    packet = next(
+        e
+        for e in await agents_view(bot_server, opened["conversation_id"])
+        if e["type"] == "conversation.handoff_context"
+    )
+    assert packet["data"]["case_id"] == case_id
+    assert packet["data"]["reason"] == "case_opened"
+
+
+async def test_a_new_address_before_shipping_after_an_explicit_yes(
+    bot_svc: Services, bot_server: LiveServer, demo: str
+) -> None:
+    address = "Li Wei, 88 Huaihai Road, 200031 Shanghai, China"
+    async with widget(bot_server.ws_url, demo, bot_server.origin) as shopper:
+        await shopper.expect("welcome")
+        await ask(shopper, "I need to change the delivery address of order #10234")
+        asked = await ask(shopper, "li.wei@example.com")
+        confirm = await ask(shopper, address)
+        store = await bot_svc.db.read(lambda conn: store_store.find_store_by_key(conn, demo))
+        before = await find_order(bot_svc, store.id, "LP10234")
+        done = await ask(shopper, "yes")
+    assert "LP10234" in asked["data"]["text"] and "postcode" in asked["data"]["text"]
+    assert address in confirm["data"]["text"]
+    assert before is not None and "address" not in before["ship_to"]
+    assert address in done["data"]["text"]
+    after = await find_order(bot_svc, store.id, "LP10234")
+    assert after is not None
+    assert after["ship_to"]["address"] == address
+    assert after["ship_to"]["previous"]["city"] == "Shanghai"

@@ -9,11 +9,13 @@ store's knowledge, and says honestly when a person is better placed to help.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from portside.agent.answers import ProductAnswers, knowledge_answer
 from portside.agent.catalogue import OUT_OF_SCOPE
 from portside.agent.flows import (
+    ANSWERED_FLOWS,
     ORDER_FLOWS,
     ORDER_STATUS,
     order_step,
@@ -22,6 +24,7 @@ from portside.agent.flows import (
 )
 from portside.agent.intents import Prediction
 from portside.agent.replies import Replies
+from portside.commerce.orders import find_order_number
 
 # Below this probability the bot has not understood.
 UNDERSTOOD = 0.30
@@ -51,6 +54,9 @@ class Turn:
     order: dict[str, Any] | None = None
     # Orders the shopper proved theirs earlier in the conversation: not asked again.
     proven: frozenset[str] = frozenset()
+    # The catalogue's products of the order's items, by slug (returns, exchanges).
+    order_products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    today: date | None = None  # the store's date, for the returns window
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class Reply:
     flow: dict[str, Any] | None = None  # the flow to carry on to the next turn
     action: str | None = None  # what must be done before the reply is said
     verified: str | None = None  # the order the shopper proved theirs in this turn
+    payload: dict[str, Any] | None = None  # what `action` needs (a case, an address)
 
 
 class Dialogue:
@@ -86,8 +93,14 @@ class Dialogue:
         stopping = in_flow and guess.intent != "cancel_order" and not answering
         if stopping and wants_to_stop(self.replies, lang, turn.text):
             return Reply(say(lang, "flow_cancelled"), guess.intent, True)
+        if in_flow and flow_name in ANSWERED_FLOWS and (turn.flow or {}).get("verified"):
+            # "too small", "the second one", "L": answers, whatever they sound like.
+            return self._order_flow(turn, lang, dict(turn.flow or {}), may_detour=False)
         sure = guess.confidence >= UNDERSTOOD
         starts = guess.intent in ORDER_FLOWS and sure and guess.intent != flow_name
+        if starts and _gives_proof(turn):
+            # "my postcode is 28013" may sound like an address: it answers the question.
+            starts = False
         if starts:
             return self._order_flow(turn, lang, {"name": guess.intent}, may_detour=False)
         if in_flow:
@@ -140,7 +153,17 @@ class Dialogue:
         order = turn.order
         if state.get("order") and state["order"] != number and number is not None:
             state = {"name": state["name"]}  # another order than the one asked about
-        step = order_step(self.replies, lang, turn.text, state, number, order, turn.proven)
+        step = order_step(
+            self.replies,
+            lang,
+            turn.text,
+            state,
+            number,
+            order,
+            turn.proven,
+            turn.order_products,
+            turn.today,
+        )
         return Reply(
             step.text,
             state["name"],
@@ -149,6 +172,7 @@ class Dialogue:
             flow=step.flow,
             action=step.action,
             verified=step.verified,
+            payload=step.payload,
         )
 
     def _answer(self, turn: Turn, lang: str, intent: str) -> str:
@@ -173,6 +197,17 @@ class Dialogue:
         if known is not None:
             return known
         return say(lang, "person_can_help", topic=self.replies.topic(lang, intent))
+
+
+def _gives_proof(turn: Turn) -> bool:
+    """The message answers a flow that waits for the proof of an order: it has an email
+    address or digits, and names no other order."""
+    flow = turn.flow or {}
+    if not flow.get("order") or flow.get("verified"):
+        return False
+    other = find_order_number(turn.text, bare=False)
+    gave = any(char.isdigit() or char == "@" for char in turn.text)
+    return gave and other in (None, flow["order"])
 
 
 def is_shouting(text: str) -> bool:

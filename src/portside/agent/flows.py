@@ -5,53 +5,40 @@ from the log: nothing lives in memory between turns. The order flows ask for the
 number, then for proof that the order is the shopper's (the email address or the
 postcode it was placed with), and only then say anything about it; two wrong proofs and
 a person takes over. Order status then tells where the order is; cancelling checks that
-it has not shipped and asks for an explicit yes before anything is done.
+it has not shipped and asks for an explicit yes before anything is done; a return or
+exchange (`returns.py`) and a change of address (`address.py`) go on from the proof.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from babel.dates import format_date
-
+from portside.agent.address import ADDRESS, address_step, start_address
 from portside.agent.replies import Replies
+from portside.agent.returns import RETURN, return_step, start_return
+from portside.agent.steps import MOVING, Step, day_text, wants_to_stop, yes_or_no
 
 ORDER_STATUS = "order_status"
 CANCEL_ORDER = "cancel_order"
-ORDER_FLOWS = frozenset({ORDER_STATUS, CANCEL_ORDER})
+ORDER_FLOWS = frozenset({ORDER_STATUS, CANCEL_ORDER, RETURN, ADDRESS})
+# The flows whose later steps read the shopper's answers, not their intent.
+ANSWERED_FLOWS = frozenset({RETURN, ADDRESS})
+__all__ = [
+    "ADDRESS",
+    "ANSWERED_FLOWS",
+    "ORDER_FLOWS",
+    "RETURN",
+    "Step",
+    "order_step",
+    "proves_ownership",
+    "wants_to_stop",
+    "yes_or_no",
+]
 # Wrong proofs of ownership before a person takes over.
 MAX_PROOFS = 2
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_MOVING = ("shipped", "in_transit", "out_for_delivery")
-
-
-@dataclass(frozen=True)
-class Step:
-    text: str
-    flow: dict[str, Any] | None  # the state to carry on, None when the flow is over
-    handoff: str | None = None
-    action: str | None = None  # what the participant must do before saying `text`
-    verified: str | None = None  # the order the shopper proved theirs in this turn
-
-
-def _said(replies: Replies, lang: str, text: str, group: str) -> tuple[str, frozenset[str]]:
-    """The message cleaned as word lists are written (lowercase, no punctuation, single
-    spaces), and the group's words in the shopper's language and in English."""
-    cleaned = " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
-    return cleaned, replies.words(lang, group) | replies.words("en", group)
-
-
-def wants_to_stop(replies: Replies, lang: str, text: str) -> bool:
-    cleaned, words = _said(replies, lang, text, "cancel_words")
-    if cleaned in words:
-        return True
-    # "ok never mind", "no thanks :)" but not a whole sentence that starts with "cancel".
-    return len(cleaned.split()) <= 3 and any(
-        cleaned.startswith(f"{word} ") or cleaned.endswith(f" {word}") for word in words
-    )
 
 
 def order_step(
@@ -62,11 +49,15 @@ def order_step(
     number: str | None,
     order: dict[str, Any] | None,
     proven: frozenset[str] = frozenset(),
+    products: dict[str, dict[str, Any]] | None = None,
+    today: date | None = None,
 ) -> Step:
-    """The next step of an order flow (`state["name"]`: order status, or cancelling).
-    `number` is the order number this turn names (in the message, or carried in
-    `state`), `order` the store's order of that number (None if there is none);
-    `proven` the orders the shopper already proved theirs in this conversation."""
+    """The next step of an order flow (`state["name"]`: order status, cancelling, a
+    return or exchange, a change of address). `number` is the order number this turn
+    names (in the message, or carried in `state`), `order` the store's order of that
+    number (None if there is none); `proven` the orders the shopper already proved
+    theirs in this conversation; `products` the catalogue's products of the order's
+    items, by slug; `today` the store's date (for the returns window)."""
     name = state["name"]
     if number is None:
         return Step(replies.say(lang, "ask_order_number"), {"name": name})
@@ -78,7 +69,15 @@ def order_step(
             return _ask_proof(replies, lang, state, number)
         if name == ORDER_STATUS:
             return Step(status_text(replies, lang, order), None, verified=number)
+        if name == RETURN:
+            return start_return(replies, lang, order, products or {}, today)
+        if name == ADDRESS:
+            return start_address(replies, lang, order)
         return _offer_cancel(replies, lang, order)
+    if name == RETURN:
+        return return_step(replies, lang, text, state, order, products or {})
+    if name == ADDRESS:
+        return address_step(replies, lang, text, state)
     return _confirm_cancel(replies, lang, text, state, order)
 
 
@@ -122,14 +121,6 @@ def _confirm_cancel(
     return Step(replies.say(lang, "yes_or_no", order=number), state)
 
 
-def yes_or_no(replies: Replies, lang: str, text: str) -> bool | None:
-    for answer, group in ((True, "yes_words"), (False, "no_words")):
-        cleaned, words = _said(replies, lang, text, group)
-        if cleaned in words or any(cleaned.startswith(f"{word} ") for word in words):
-            return answer
-    return None
-
-
 def proves_ownership(text: str, order: dict[str, Any]) -> bool:
     """The message gives the order's email address or its postcode."""
     emails = {found.lower() for found in _EMAIL.findall(text)}
@@ -142,7 +133,7 @@ def proves_ownership(text: str, order: dict[str, Any]) -> bool:
 def status_text(replies: Replies, lang: str, order: dict[str, Any]) -> str:
     status = replies.phrase(lang, "status_names", order["status"])
     parts = [replies.say(lang, "order_status", order=order["number"], status=status)]
-    if order["status"] in _MOVING and order.get("carrier") and order.get("tracking"):
+    if order["status"] in MOVING and order.get("carrier") and order.get("tracking"):
         parts.append(
             replies.say(
                 lang, "order_tracking", carrier=order["carrier"], tracking=order["tracking"]
@@ -150,15 +141,11 @@ def status_text(replies: Replies, lang: str, order: dict[str, Any]) -> str:
         )
     if order["status"] == "delivered" and order.get("delivered_on"):
         parts.append(
-            replies.say(lang, "order_delivered_on", date=_date(order["delivered_on"], lang))
+            replies.say(lang, "order_delivered_on", date=day_text(order["delivered_on"], lang))
         )
     elif order["status"] != "cancelled" and order.get("expected_on"):
-        parts.append(replies.say(lang, "order_expected", date=_date(order["expected_on"], lang)))
+        parts.append(replies.say(lang, "order_expected", date=day_text(order["expected_on"], lang)))
     return " ".join(parts)
-
-
-def _date(iso: str, lang: str) -> str:
-    return str(format_date(date.fromisoformat(iso), format="long", locale=lang))
 
 
 def _squeeze(text: str) -> str:

@@ -33,6 +33,7 @@ REASONS = {
     "not_verified": "the shopper could not prove the order was theirs",
     "store_rule": "a store rule sends this to a person",
     "case_opened": "a case was opened for the team to review",
+    "return_window": "the return is outside the returns window",
 }
 _NEGATIVE_INTENTS = frozenset({"complaint", "delivery_problem"})
 _SMALL_TALK = frozenset({"greeting", "thanks_goodbye", "human_agent", OUT_OF_SCOPE})

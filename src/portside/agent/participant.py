@@ -16,19 +16,23 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
+from portside.agent.address import CHANGE_ADDRESS
 from portside.agent.dialogue import Dialogue, Reply, Turn
-from portside.agent.flows import CANCEL_ORDER, ORDER_FLOWS
+from portside.agent.flows import CANCEL_ORDER, ORDER_FLOWS, RETURN
 from portside.agent.handoff import Current, Lexicon, context_packet, named_orders
 from portside.agent.intents import IntentClassifier, Prediction
 from portside.agent.language import conversation_language
+from portside.agent.returns import OPEN_CASE
 from portside.commerce.orders import find_order_number
 from portside.domain.ports import Subscription
 from portside.errors import PortsideError
 from portside.services.bot import (
     do_cancel_order,
+    do_change_address,
     do_send_bot_message,
     do_write_handoff_context,
     find_order,
+    find_products,
     get_handoff_history,
     get_turn_context,
 )
@@ -157,6 +161,10 @@ class BotParticipant:
         expecting = not awaiting_proof and (flow is not None or prediction.intent in ORDER_FLOWS)
         number = find_order_number(text, bare=bool(expecting)) or number
         order = await find_order(self.svc, store_id, number) if number else None
+        products: dict[str, Any] = {}
+        if order is not None and RETURN in ((flow or {}).get("name"), prediction.intent):
+            slugs = [str(item.get("slug")) for item in order.get("items") or []]
+            products = await find_products(self.svc, store_id, slugs)
         reply = self.dialogue.reply(
             Turn(
                 text=text,
@@ -171,6 +179,8 @@ class BotParticipant:
                 order_number=number,
                 order=order,
                 proven=_proven(context["recent"]),
+                order_products=products,
+                today=self.svc.clock.now().date(),
             )
         )
         text_out = reply.text
@@ -181,6 +191,13 @@ class BotParticipant:
             text_out = replies.say(
                 replies.speaks(speaking), "cannot_cancel_shipped", order=str(number)
             )
+        moving = reply.action == CHANGE_ADDRESS and number is not None and reply.payload
+        if moving and not await do_change_address(
+            self.svc, store_id, str(number), str((reply.payload or {})["address"])
+        ):
+            # It shipped between the question and the yes.
+            replies = self.dialogue.replies
+            text_out = replies.say(replies.speaks(speaking), "address_too_late", order=str(number))
         packet = None
         if reply.handoff is not None:
             current = Current(text, reply.intent, reply.understood, reply.flow)
@@ -201,6 +218,7 @@ class BotParticipant:
             },
             handoff_reason=reply.handoff,
             handoff_context=packet,
+            open_case=reply.payload if reply.action == OPEN_CASE else None,
         )
         return reply
 

@@ -45,6 +45,16 @@ class Replies:
     def words(self, lang: str, group: str) -> frozenset[str]:
         return frozenset(str(w).lower() for w in self._texts(lang).get(group, []))
 
+    def choices(self, lang: str, group: str) -> dict[str, frozenset[str]]:
+        """A group of word lists by choice (`{"refund": [...], ...}`), the language's
+        words and English's together."""
+        mine = self._texts(lang).get(group) or {}
+        english = self._by_language["en"].get(group) or {}
+        return {
+            choice: frozenset(str(w).lower() for w in [*mine.get(choice, []), *words])
+            for choice, words in english.items()
+        }
+
     def language_name(self, lang: str, of: str) -> str:
         return str(self._texts(lang)["language_names"].get(of, of))
 

@@ -25,8 +25,8 @@ from portside.services._log import (
 )
 from portside.services.context import Services
 from portside.services.conversations import SendResult
+from portside.storage import case_store, knowledge_store, store_store
 from portside.storage import conversation_store as store
-from portside.storage import knowledge_store, store_store
 
 # No name: each side shows the bot in its own language ("Asistente", "The AI agent").
 BOT = Actor(ActorType.BOT)
@@ -46,11 +46,14 @@ async def do_send_bot_message(
     details: dict[str, Any],
     handoff_reason: str | None = None,
     handoff_context: dict[str, Any] | None = None,
+    open_case: dict[str, Any] | None = None,
 ) -> SendResult | None:
     """The bot's answer to the shopper's message `reply_to`, and with `handoff_reason` its
     handoff to the queue in the same transaction, preceded by the context packet for
-    the person who takes it. None if the bot no longer has the conversation (a person
-    took it, or it was handed off meanwhile)."""
+    the person who takes it. With `open_case` (`{"kind", "data"}`), the case it opens,
+    in the same transaction: `{case}` in the text and the packet's `case_id` become its
+    number. None if the bot no longer has the conversation (a person took it, or it
+    was handed off meanwhile)."""
     client_id = bot_client_id(reply_to)
 
     def attempt(conn: Connection, careful: bool) -> Outcome[SendResult | None]:
@@ -61,8 +64,22 @@ async def do_send_bot_message(
                 return SendResult(store.event_from_row(previous, row.visitor_id), True), [], None
         if Status(row.status) is not Status.BOT:
             return None, [], None
+        said, context, facts = text, dict(handoff_context or {}), details
+        if open_case is not None:
+            case_id = case_store.insert_case(
+                conn,
+                store_id=store_id,
+                conversation_id=row.id,
+                kind=str(open_case["kind"]),
+                key=client_id,
+                data=open_case["data"],
+                now=svc.clock.now(),
+            )
+            said = text.replace("{case}", str(case_id))
+            context["case_id"] = case_id
+            facts = {**details, "case_id": case_id}
         message = append_message(
-            svc, conn, row, BOT, EventType.MESSAGE_CREATED, text, client_id, {"bot": details}
+            svc, conn, row, BOT, EventType.MESSAGE_CREATED, said, client_id, {"bot": facts}
         )
         if handoff_reason is None:
             standing = Standing(Status.BOT)
@@ -73,7 +90,7 @@ async def do_send_bot_message(
             row,
             BOT,
             EventType.HANDOFF_CONTEXT,
-            {"reason": handoff_reason, **(handoff_context or {})},
+            {"reason": handoff_reason, **context},
         )
         handoff = change_status(svc, conn, row, BOT, Status.QUEUED, None, handoff_reason)
         standing = Standing(Status.QUEUED)
@@ -199,6 +216,34 @@ async def find_order(svc: Services, store_id: int, number: str) -> dict[str, Any
     """An order of the store by its number, for the bot to check against what the
     shopper proves (never shown before that)."""
     return await svc.db.read(lambda conn: store_store.find_order(conn, store_id, number))
+
+
+async def do_change_address(svc: Services, store_id: int, number: str, address: str) -> bool:
+    """Send an order that has not shipped to another address; False if it has (or is
+    gone, or cancelled). Checked and changed in one transaction; the address the order
+    had is kept beside it."""
+
+    def change(conn: Connection) -> bool:
+        order = store_store.find_order(conn, store_id, number)
+        if order is None or order.get("status") != "processing":
+            return False
+        ship_to = dict(order.get("ship_to") or {})
+        order["ship_to"] = {**ship_to, "address": address, "previous": ship_to or None}
+        order["address_changed_on"] = svc.clock.now().date().isoformat()
+        store_store.upsert_orders(conn, store_id, [order])
+        return True
+
+    return await svc.db.write(change)
+
+
+async def find_products(svc: Services, store_id: int, slugs: list[str]) -> dict[str, Any]:
+    """The store's products of these slugs (those it has), by slug."""
+
+    def query(conn: Connection) -> dict[str, Any]:
+        found = {slug: store_store.find_product(conn, store_id, slug) for slug in set(slugs)}
+        return {slug: product for slug, product in found.items() if product is not None}
+
+    return await svc.db.read(query)
 
 
 async def do_cancel_order(svc: Services, store_id: int, number: str) -> bool:
