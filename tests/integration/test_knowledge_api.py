@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from portside.services.context import Services
@@ -100,3 +101,37 @@ async def test_the_ai_agent_answers_with_the_stores_own_entry(bot_server: LiveSe
         )
     assert answer["event"]["data"]["text"] == "Puedes devolver cualquier artículo en 45 días."
     await admin.aclose()
+
+
+@pytest.mark.parametrize(
+    ("slug", "body", "field"),
+    [
+        ("Returns Window", RETURNS, "id"),
+        ("returns", {**RETURNS, "intents": ["gossip"]}, "intents"),
+        ("returns", {**RETURNS, "title": {}}, "title"),
+        ("returns", {**RETURNS, "text": {"en": "ok", "pt-BR": "x"}}, "text.pt-BR"),
+        ("returns", {**RETURNS, "title": {"en": "Returns", "es": " "}}, "title.es"),
+        ("returns", {**RETURNS, "text": {"en": "x" * 2001}}, "text.en"),
+    ],
+)
+async def test_each_error_names_its_field_for_the_editor(
+    server: LiveServer, store: StoreFixture, slug: str, body: dict[str, Any], field: str
+) -> None:
+    admin = await login(server.base_url, store.agents[0]["email"], store.agents[0]["password"])
+    error = (await admin.put(f"/api/v1/knowledge/{slug}", json=body)).json()["error"]
+    assert error["details"] == [{"field": field, "problem": error["message"]}]
+    await admin.aclose()
+
+
+async def test_the_editor_offers_the_intent_catalogue(
+    server: LiveServer, store: StoreFixture
+) -> None:
+    agent = await login(server.base_url, store.agents[1]["email"], store.agents[1]["password"])
+    intents = (await agent.get("/api/v1/intents")).json()["intents"]
+    names = [i["name"] for i in intents]
+    assert "returns_policy" in names
+    assert len(names) == len(set(names))
+    assert all(i["description"] and i["source"] == "catalogue" for i in intents)
+    await agent.aclose()
+    async with httpx.AsyncClient(base_url=server.base_url) as anonymous:
+        assert (await anonymous.get("/api/v1/intents")).status_code == 401

@@ -14,6 +14,7 @@ from portside.clock import SystemClock
 from portside.config import Settings
 from portside.services.context import Services
 from portside.services.stores import do_create_agent, do_create_store
+from portside.storage import case_store
 from portside.storage.database import Database
 
 PASSWORD = "correct horse battery"
@@ -65,3 +66,47 @@ async def make_store(
         )
         people.append({**agent, "password": PASSWORD})
     return StoreFixture(store["id"], store["widget_key"], store["name"], origin, people)
+
+
+RETURN_CASE: dict[str, Any] = {
+    "order": "LP-10023",
+    "items": [
+        {
+            "sku": "LS-M-BLUE",
+            "name": "Washed linen shirt",
+            "size": "M",
+            "color": "blue",
+            "quantity": 1,
+        }
+    ],
+    "reason": "too_small",
+    "resolution": "exchange",
+    "exchange_for": {"size": "L"},
+    "photos": [],
+    "words": "me queda pequeña, ¿la tienen en L?",
+    "language": "es",
+}
+
+
+async def make_case(
+    svc: Services,
+    store_id: int,
+    conversation_id: int,
+    *,
+    kind: str = "exchange",
+    data: dict[str, Any] | None = None,
+) -> int:
+    """A case as the bot opens one, written through storage into the server's database."""
+    key = f"test:{secrets.token_hex(6)}"
+    now = svc.clock.now()
+    return await svc.db.write(
+        lambda conn: case_store.insert_case(
+            conn,
+            store_id=store_id,
+            conversation_id=conversation_id,
+            kind=kind,
+            key=key,
+            data=data if data is not None else RETURN_CASE,
+            now=now,
+        )
+    )

@@ -137,16 +137,28 @@ def knowledge_answer(
 ) -> str | None:
     """The store's entry for this intent in the shopper's language (else the store's, said
     so), or None if the store has none."""
+    found = knowledge_source(entries, intent, lang, store_language)
+    if found is None:
+        return None
+    text, language = found
+    if language == lang:
+        return text
+    note = replies.say(
+        lang, "knowledge_other_language", language=replies.language_name(lang, language)
+    )
+    return f"{text}\n\n{note}"
+
+
+def knowledge_source(
+    entries: list[dict[str, Any]], intent: str, lang: str, store_language: str
+) -> tuple[str, str] | None:
+    """The store's text for this intent and the language it is in: the shopper's, else the
+    store's, else English, else any; None if the store has no entry for it."""
     for entry in entries:
         if intent not in entry["intents"]:
             continue
         texts = entry["text"]
-        if texts.get(lang):
-            return str(texts[lang])
-        for fallback in (store_language, "en", *texts):
-            if texts.get(fallback):
-                note = replies.say(
-                    lang, "knowledge_other_language", language=replies.language_name(lang, fallback)
-                )
-                return f"{texts[fallback]}\n\n{note}"
+        for language in (lang, store_language, "en", *texts):
+            if texts.get(language):
+                return str(texts[language]), language
     return None

@@ -1,7 +1,7 @@
 """The intent model every store starts with, trained on the catalogue's own examples.
 
 It is built by `make model` (`portside build-intent-model`) and shipped in the package,
-so a fresh install understands shoppers at once: embedding the ~13,000 examples takes
+so a fresh install understands shoppers at once: embedding the ~14,500 examples takes
 three to four minutes, which no one should wait for at start-up. The model records a digest of
 the examples it learnt from; a test fails if they have changed since.
 """

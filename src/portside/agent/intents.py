@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -88,7 +88,7 @@ class IntentModel:
             )
         return predictions
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path | BinaryIO) -> None:
         meta = {
             "labels": list(self.labels),
             "scale": self.scale,
@@ -104,11 +104,14 @@ class IntentModel:
         }
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         arrays["mean"] = self.mean
+        if not isinstance(path, Path):
+            np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
+            return
         with path.open("wb") as out:
             np.savez_compressed(out, **arrays)  # type: ignore[arg-type]
 
     @classmethod
-    def load(cls, path: Path) -> IntentModel:
+    def load(cls, path: Path | BinaryIO) -> IntentModel:
         with np.load(path) as data:
             meta = json.loads(bytes(data["meta"]).decode())
             networks = tuple(
@@ -151,26 +154,53 @@ def train_intent_model(
     labels: Sequence[str],
     settings: TrainingSettings = TrainingSettings(),
     vectors: Vectors | None = None,
+    start: IntentModel | None = None,
 ) -> IntentModel:
-    """Fit the classifier to labelled examples (their vectors may be given, computed once)."""
+    """Fit the classifier to labelled examples (their vectors may be given, computed once).
+
+    With `start`, each network begins from one of that model's (labels it lacks get new
+    outputs) instead of from random weights: a few epochs then do (agent/learning.py).
+    """
     if vectors is None:
         vectors = embedder.embed([example.text for example in examples])
     index = {label: i for i, label in enumerate(labels)}
     targets = np.array([index[example.intent] for example in examples])
-    mean = vectors.mean(axis=0).astype(np.float32)
-    x = ((vectors - mean) * settings.scale).astype(np.float32)
+    mean = vectors.mean(axis=0).astype(np.float32) if start is None else start.mean
+    scale = settings.scale if start is None else start.scale
+    x = ((vectors - mean) * scale).astype(np.float32)
     networks = tuple(
-        _fit_network(x, targets, len(labels), settings, seed) for seed in range(settings.seeds)
+        _fit_network(
+            x,
+            targets,
+            len(labels),
+            settings,
+            seed,
+            None if start is None else _extended(start, seed, labels),
+        )
+        for seed in range(settings.seeds)
     )
     return IntentModel(
         labels=tuple(labels),
         mean=mean,
-        scale=settings.scale,
+        scale=scale,
         networks=networks,
         threshold=settings.threshold,
         embedder=embedder.name,
         digest=examples_digest(list(examples)),
     )
+
+
+def _extended(start: IntentModel, seed: int, labels: Sequence[str]) -> Layers:
+    """A copy of one of `start`'s networks with outputs for `labels` (new ones zero)."""
+    w1, b1, w2, b2 = start.networks[seed % len(start.networks)]
+    known = {label: i for i, label in enumerate(start.labels)}
+    out_w = np.zeros((w2.shape[0], len(labels)), dtype=np.float32)
+    out_b = np.full(len(labels), b2.min(), dtype=np.float32)
+    for i, label in enumerate(labels):
+        if label in known:
+            out_w[:, i] = w2[:, known[label]]
+            out_b[i] = b2[known[label]]
+    return w1.copy(), b1.copy(), out_w, out_b
 
 
 def _softmax(logits: Vectors) -> Vectors:
@@ -181,7 +211,12 @@ def _softmax(logits: Vectors) -> Vectors:
 
 
 def _fit_network(
-    x: Vectors, y: NDArray[np.int_], classes: int, settings: TrainingSettings, seed: int
+    x: Vectors,
+    y: NDArray[np.int_],
+    classes: int,
+    settings: TrainingSettings,
+    seed: int,
+    initial: Layers | None = None,
 ) -> Layers:
     """One hidden layer (ReLU, dropout), softmax out; Adam, mini-batches, cosine decay."""
     rng = np.random.default_rng(seed)
@@ -193,6 +228,8 @@ def _fit_network(
         (rng.standard_normal((hidden, classes)) * np.sqrt(1 / hidden)).astype(np.float32),
         np.zeros(classes, dtype=np.float32),
     ]
+    if initial is not None:
+        params = [layer.astype(np.float32) for layer in initial]
     first = [np.zeros_like(p) for p in params]
     second = [np.zeros_like(p) for p in params]
     onehot = np.eye(classes, dtype=np.float32)[y]

@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any, Protocol
 
 from portside.agent.address import CHANGE_ADDRESS
 from portside.agent.dialogue import Dialogue, Reply, Turn
 from portside.agent.flows import CANCEL_ORDER, ORDER_FLOWS, RETURN
 from portside.agent.handoff import Current, Lexicon, context_packet, named_orders
-from portside.agent.intents import IntentClassifier, Prediction
+from portside.agent.intents import IntentClassifier, IntentModel, Prediction, Vectors
 from portside.agent.language import conversation_language
+from portside.agent.learning import model_from_bytes
+from portside.agent.phrasing import DRAFT, LLM, ChatModel, Phraser
 from portside.agent.returns import OPEN_CASE
 from portside.commerce.orders import find_order_number
+from portside.commerce.shipping import shipping_or_none
 from portside.domain.ports import Subscription
 from portside.errors import PortsideError
 from portside.services.bot import (
@@ -38,11 +43,15 @@ from portside.services.bot import (
 )
 from portside.services.context import Services
 from portside.services.conversations import HANDOFFS_TOPIC, TURNS_TOPIC
+from portside.services.intents import find_model_weights
+from portside.services.settings import LlmSettings, read_handoff, read_llm
 
 log = logging.getLogger(__name__)
 
 # Messages read by the model in one call at most.
 MAX_BATCH = 16
+# Stores whose own intent models are kept loaded (~2.5 MB each), the least recent out.
+STORE_MODELS_KEPT = 64
 
 
 class LanguageIdentifier(Protocol):
@@ -57,10 +66,14 @@ class BotParticipant:
         identifier: Callable[[], LanguageIdentifier],
         dialogue: Dialogue,
         lexicon: Lexicon,
+        chat: ChatModel | None = None,
     ) -> None:
         self.svc = svc
         self.dialogue = dialogue
         self.lexicon = lexicon
+        # A store's own LLM, when it configures one (its `llm` settings), through `chat`.
+        self._chat = chat
+        self._phraser = Phraser(chat, dialogue.replies) if chat is not None else None
         self._make_classifier = classifier
         self._make_identifier = identifier
         self._classifier: IntentClassifier | None = None
@@ -68,8 +81,13 @@ class BotParticipant:
         self._models = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent-model")
         # Messages waiting for the model thread, and whether a batch is on its way there.
         self._waiting: list[
-            tuple[tuple[str, str | None], asyncio.Future[tuple[str | None, Prediction]]]
+            tuple[
+                tuple[str, str | None, IntentModel | None],
+                asyncio.Future[tuple[str | None, Prediction]],
+            ]
         ] = []
+        # A store's own model by store: (version, model), loaded when first needed.
+        self._store_models: OrderedDict[int, tuple[int, IntentModel]] = OrderedDict()
         self._batcher: asyncio.Task[None] | None = None
         self._subscriptions: list[Subscription] = []
         self._latest: dict[int, asyncio.Task[None]] = {}
@@ -91,6 +109,8 @@ class BotParticipant:
         if pending:
             await asyncio.wait(pending, timeout=5)
         self._models.shutdown(wait=False, cancel_futures=True)
+        if self._chat is not None:
+            await self._chat.aclose()
 
     def _load(self) -> None:
         self._identifier = self._make_identifier()
@@ -148,7 +168,8 @@ class BotParticipant:
         text = str(turn["text"])
         previous, misunderstood = _history(context["recent"])
         before = previous or _base_language(context["visitor_language"])
-        detected, prediction = await self._understand(text, before)
+        model = await self._store_model(store_id, int(context.get("intent_model") or 0))
+        detected, prediction = await self._understand(text, before, model)
         store = context["store"]
         lang = conversation_language(before, detected, text)
         # Until the shopper's language is known, the bot speaks the store's.
@@ -181,6 +202,10 @@ class BotParticipant:
                 proven=_proven(context["recent"]),
                 order_products=products,
                 today=self.svc.clock.now().date(),
+                shipping=shipping_or_none(store.get("settings", {}).get("shipping")),
+                country=context.get("visitor_country"),
+                last_intent=_last_intent(context["recent"]),
+                refund_above=_refund_above(store.get("settings")),
             )
         )
         text_out = reply.text
@@ -191,6 +216,9 @@ class BotParticipant:
             text_out = replies.say(
                 replies.speaks(speaking), "cannot_cancel_shipped", order=str(number)
             )
+        text_out, llm_details = await self._through_llm(
+            read_llm(store.get("settings")), reply, text, speaking, text_out
+        )
         moving = reply.action == CHANGE_ADDRESS and number is not None and reply.payload
         if moving and not await do_change_address(
             self.svc, store_id, str(number), str((reply.payload or {})["address"])
@@ -215,12 +243,40 @@ class BotParticipant:
                 "understood": reply.understood,
                 **({"flow": reply.flow} if reply.flow else {}),
                 **({"verified_order": reply.verified} if reply.verified else {}),
+                **llm_details,
             },
             handoff_reason=reply.handoff,
             handoff_context=packet,
             open_case=reply.payload if reply.action == OPEN_CASE else None,
         )
         return reply
+
+    async def _through_llm(
+        self, llm: LlmSettings, reply: Reply, message: str, speaking: str, draft: str
+    ) -> tuple[str, dict[str, Any]]:
+        """The reply as the store's LLM words it (or translates its knowledge), when the
+        store has one, and what the LLM did, for the reply's details."""
+        if self._phraser is None or not llm.usable:
+            return draft, {}
+        lang = self.dialogue.replies.speaks(speaking)
+        if reply.foreign is not None:
+            # Knowledge in another language is translated when the store allows it, and
+            # otherwise said as it is, with the note: rewording it would translate it.
+            if not llm.translate:
+                return draft, {"phrased_by": DRAFT}
+            foreign = reply.foreign
+            done = await self._phraser.translate(
+                llm, text=foreign.text, source=foreign.language, target=lang
+            )
+            if done.by == LLM:
+                draft = draft.replace(foreign.said, done.text, 1)
+            return draft, {"phrased_by": DRAFT, "translated_by": done.by, **_why(done.fallback)}
+        if reply.handoff is not None or reply.flow is not None or reply.action is not None:
+            # Asking for an order number or a proof, confirming a cancellation, handing
+            # over: said exactly as written.
+            return draft, {"phrased_by": DRAFT}
+        done = await self._phraser.phrase(llm, message=message, language=lang, draft=draft)
+        return done.text, {"phrased_by": done.by, **_why(done.fallback, "phrase_fallback")}
 
     async def write_context(self, handoff: dict[str, Any]) -> None:
         """The context packet of a handoff the shopper made with the widget's button."""
@@ -265,13 +321,52 @@ class BotParticipant:
             timezone=history["timezone"],
         )
 
-    async def _understand(self, text: str, language: str | None) -> tuple[str | None, Prediction]:
+    async def embed(self, texts: list[str]) -> Vectors:
+        """Vectors of texts, on the model thread (between shoppers' turns)."""
+        assert self._ready is not None, "start() first"
+        await self._ready
+        assert self._classifier is not None
+        embedder = self._classifier.embedder
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._models, embedder.embed, texts)
+
+    async def default_model(self) -> IntentModel:
+        assert self._ready is not None, "start() first"
+        await self._ready
+        assert self._classifier is not None
+        return self._classifier.model
+
+    async def _store_model(self, store_id: int, version: int) -> IntentModel | None:
+        """The store's own intent model when it has one: loaded once a version."""
+        if not version:
+            return None
+        kept = self._store_models.get(store_id)
+        if kept is not None and kept[0] == version:
+            self._store_models.move_to_end(store_id)
+            return kept[1]
+        found = await find_model_weights(self.svc, store_id)
+        if found is None:
+            return None
+        model = await asyncio.to_thread(model_from_bytes, found[1])
+        assert self._classifier is not None
+        if model.embedder != self._classifier.embedder.name:
+            log.warning("store %s: its intent model is for another embedder", store_id)
+            return None
+        self._store_models[store_id] = (found[0], model)
+        self._store_models.move_to_end(store_id)
+        while len(self._store_models) > STORE_MODELS_KEPT:
+            self._store_models.popitem(last=False)
+        return model
+
+    async def _understand(
+        self, text: str, language: str | None, model: IntentModel | None = None
+    ) -> tuple[str | None, Prediction]:
         """The language and intent of a message. Messages that arrive while the model is
         busy wait, and go through it together in one batch: one call for eight short
         messages costs about as much as five calls for one."""
         loop = asyncio.get_running_loop()
         result: asyncio.Future[tuple[str | None, Prediction]] = loop.create_future()
-        self._waiting.append(((text, language), result))
+        self._waiting.append(((text, language, model), result))
         if self._batcher is None or self._batcher.done():
             self._batcher = loop.create_task(self._run_batches())
         return await result
@@ -292,13 +387,29 @@ class BotParticipant:
                 if not future.done():
                     future.set_result(answer)
 
-    def _read(self, messages: list[tuple[str, str | None]]) -> list[tuple[str | None, Prediction]]:
-        """(text, the conversation's language so far) -> (language, intent), in a batch."""
+    def _read(
+        self, messages: list[tuple[str, str | None, IntentModel | None]]
+    ) -> list[tuple[str | None, Prediction]]:
+        """(text, the conversation's language so far, the store's model) -> (language,
+        intent), in a batch: embedded together, each through its store's model."""
         assert self._identifier is not None
         assert self._classifier is not None
-        languages = [self._identifier.identify(text, before) for text, before in messages]
-        predictions = self._classifier.classify_many([text for text, _ in messages])
-        return list(zip(languages, predictions, strict=True))
+        languages = [self._identifier.identify(text, before) for text, before, _ in messages]
+        vectors = self._classifier.embedder.embed([text for text, _, _ in messages])
+        default = self._classifier.model
+        rows: dict[int, tuple[IntentModel, list[int]]] = {}
+        for i, (_, _, model) in enumerate(messages):
+            chosen = model or default
+            rows.setdefault(id(chosen), (chosen, []))[1].append(i)
+        predictions: dict[int, Prediction] = {}
+        for chosen, indices in rows.values():
+            for i, prediction in zip(indices, chosen.predict(vectors[indices]), strict=True):
+                predictions[i] = prediction
+        return [(languages[i], predictions[i]) for i in range(len(messages))]
+
+
+def _why(fallback: str | None, key: str = "translate_fallback") -> dict[str, str]:
+    return {key: fallback} if fallback else {}
 
 
 def _history(recent: list[Any]) -> tuple[str | None, int]:
@@ -327,6 +438,21 @@ def _flow(recent: list[Any]) -> dict[str, Any] | None:
             details = event.data.get("bot")
             flow = details.get("flow") if isinstance(details, dict) else None
             return flow if isinstance(flow, dict) else None
+    return None
+
+
+def _refund_above(settings: Any) -> Decimal | None:
+    limit = read_handoff(settings).refund_above
+    return None if limit is None else Decimal(str(limit))
+
+
+def _last_intent(recent: list[Any]) -> str | None:
+    """What the bot's last reply was about."""
+    for event in reversed(recent):
+        details = event.data.get("bot") if event.actor.type.value == "bot" else None
+        if isinstance(details, dict):
+            intent = details.get("intent")
+            return intent if isinstance(intent, str) else None
     return None
 
 

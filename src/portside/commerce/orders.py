@@ -3,7 +3,8 @@
 An order is a plain dict: `number` ("LP10231"), `email` and `postcode` (what a shopper
 proves the order is theirs with), `status` (processing, shipped, in_transit,
 out_for_delivery, delivered, cancelled), `carrier`, `tracking`, dates as ISO strings
-(`placed_on`, `shipped_on`, `expected_on`, `delivered_on`), `items` and `ship_to`. The
+(`placed_on`, `shipped_on`, `expected_on`, `delivered_on`), `items` (each with its
+`price`), `total` and `currency` (amounts as strings) and `ship_to`. The
 store connectors of a later issue give the same shape.
 """
 
@@ -49,14 +50,22 @@ def demo_orders(today: date) -> list[dict[str, Any]]:
             "shipped_on": None,
             "expected_on": None,
             "delivered_on": None,
+            "currency": "USD",
             **fields,
         }
 
-    def item(slug: str, name: str, size: str, color: str) -> dict[str, Any]:
-        return {"slug": slug, "name": name, "size": size, "color": color, "quantity": 1}
+    def item(slug: str, name: str, size: str, color: str, price: str) -> dict[str, Any]:
+        return {
+            "slug": slug,
+            "name": name,
+            "size": size,
+            "color": color,
+            "quantity": 1,
+            "price": price,
+        }
 
-    shirt = item("washed-linen-shirt", "Washed Linen Shirt", "M", "Sand")
-    dress = item("silk-slip-dress", "Silk Charmeuse Slip Dress", "S", "Champagne")
+    shirt = item("washed-linen-shirt", "Washed Linen Shirt", "M", "Sand", "49.00")
+    dress = item("silk-slip-dress", "Silk Charmeuse Slip Dress", "S", "Champagne", "158.00")
     return [
         order(
             10231,
@@ -69,6 +78,7 @@ def demo_orders(today: date) -> list[dict[str, Any]]:
             shipped_on=day(-4),
             expected_on=day(3),
             items=[shirt],
+            total="49.00",
             ship_to={"name": "Ana García", "city": "Madrid", "country": "ES"},
         ),
         order(
@@ -82,6 +92,7 @@ def demo_orders(today: date) -> list[dict[str, Any]]:
             shipped_on=day(-7),
             expected_on=day(0),
             items=[dress],
+            total="158.00",
             ship_to={"name": "Emily Clark", "city": "Columbus", "country": "US"},
         ),
         order(
@@ -96,6 +107,7 @@ def demo_orders(today: date) -> list[dict[str, Any]]:
             expected_on=day(-8),
             delivered_on=day(-8),
             items=[shirt],
+            total="49.00",
             ship_to={"name": "Yuki Sato", "city": "Tokyo", "country": "JP"},
         ),
         order(
@@ -106,6 +118,7 @@ def demo_orders(today: date) -> list[dict[str, Any]]:
             placed_on=day(0),
             expected_on=day(9),
             items=[dress, shirt],
+            total="207.00",
             ship_to={"name": "Li Wei", "city": "Shanghai", "country": "CN"},
         ),
         order(
@@ -119,6 +132,7 @@ def demo_orders(today: date) -> list[dict[str, Any]]:
             shipped_on=day(-1),
             expected_on=day(14),
             items=[shirt],
+            total="49.00",
             ship_to={"name": "Lucas Silva", "city": "São Paulo", "country": "BR"},
         ),
         order(
@@ -128,6 +142,7 @@ def demo_orders(today: date) -> list[dict[str, Any]]:
             "cancelled",
             placed_on=day(-5),
             items=[dress],
+            total="158.00",
             ship_to={"name": "Omar Haddad", "city": "Riyadh", "country": "SA"},
         ),
     ]

@@ -25,7 +25,7 @@ from portside.services._log import (
 )
 from portside.services.context import Services
 from portside.services.conversations import SendResult
-from portside.storage import case_store, knowledge_store, store_store
+from portside.storage import case_store, intent_store, knowledge_store, store_store
 from portside.storage import conversation_store as store
 
 # No name: each side shows the bot in its own language ("Asistente", "The AI agent").
@@ -202,10 +202,19 @@ async def get_turn_context(
             limit=RECENT_EVENTS,
         )
         return {
-            "store": {"name": shop.name, "default_language": shop.default_language},
+            "store": {
+                "name": shop.name,
+                "default_language": shop.default_language,
+                # Read with the store's row, on every turn: a change applies at once, on
+                # every node, for no extra query.
+                "settings": dict(shop.settings or {}),
+            },
             "visitor_language": visitor.language,
+            "visitor_country": visitor.country,
             "product": product,
             "knowledge": knowledge_store.list_entries(conn, store_id),
+            # The version of the store's own intent model (0: it has none).
+            "intent_model": intent_store.find_model_version(conn, store_id),
             "recent": [event for event in recent if event.seq < seq],
         }
 

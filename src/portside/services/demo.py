@@ -24,6 +24,7 @@ async def do_seed_demo(svc: Services, *, origins: list[str]) -> dict[str, Any]:
     """Create (or refresh) the demo store, its agents and its catalogue. Idempotent."""
     from portside.commerce.catalog import load_demo_catalog  # only the demo needs it
     from portside.commerce.orders import demo_orders
+    from portside.commerce.shipping import demo_shipping, parse_shipping, shipping_to_dict
 
     store = await svc.db.read(lambda conn: store_store.find_store_by_key(conn, DEMO_STORE_KEY))
     if store is None:
@@ -54,6 +55,16 @@ async def do_seed_demo(svc: Services, *, origins: list[str]) -> dict[str, Any]:
     await svc.db.write(lambda conn: store_store.upsert_products(conn, store_id, products))
     orders = demo_orders(svc.clock.now().date())
     await svc.db.write(lambda conn: store_store.upsert_orders(conn, store_id, orders))
+    shipping = shipping_to_dict(parse_shipping(demo_shipping()))
+    await svc.db.write(
+        lambda conn: store_store.write_settings_section(conn, store_id, "shipping", shipping)
+    )
+    # Refunds of orders above $150 go to a person (the demo's store rule).
+    await svc.db.write(
+        lambda conn: store_store.write_settings_section(
+            conn, store_id, "handoff", {"refund_above": 150}
+        )
+    )
     entries = load_demo_knowledge()
     now = svc.clock.now()
     await svc.db.write(lambda conn: knowledge_store.upsert_entries(conn, store_id, entries, now))

@@ -72,21 +72,25 @@ def _check_admin(agent: AgentIdentity) -> None:
 
 def check_slug(slug: object) -> str:
     if not isinstance(slug, str) or len(slug) > 100 or not SLUG.fullmatch(slug):
-        raise InvalidRequest(
+        raise _invalid(
+            "id",
             "An entry's id is lowercase letters, digits and single hyphens, at most 100 "
-            "characters, like 'returns-window'."
+            "characters, like 'returns-window'.",
         )
     return slug
 
 
 def check_intents(intents: object, known: Collection[str]) -> list[str]:
     if not isinstance(intents, list) or not 1 <= len(intents) <= MAX_INTENTS:
-        raise InvalidRequest(f"intents lists the 1 to {MAX_INTENTS} intents the entry answers.")
+        raise _invalid(
+            "intents", f"intents lists the 1 to {MAX_INTENTS} intents the entry answers."
+        )
     unknown = [i for i in intents if not isinstance(i, str) or i not in known]
     if unknown:
-        raise InvalidRequest(
+        raise _invalid(
+            "intents",
             f"Unknown intents: {', '.join(map(repr, unknown))}. "
-            "Use labels of the intent catalogue (docs/agent.md)."
+            "Use labels of the intent catalogue (docs/agent.md).",
         )
     return list(dict.fromkeys(intents))
 
@@ -94,15 +98,27 @@ def check_intents(intents: object, known: Collection[str]) -> list[str]:
 def check_texts(texts: object, field: str, limit: int) -> dict[str, str]:
     """{language code: text}, at least one, each trimmed, non-empty and within `limit`."""
     if not isinstance(texts, dict) or not texts:
-        raise InvalidRequest(f'{field} maps language codes to text, e.g. {{"en": "..."}}.')
+        raise _invalid(field, f'{field} maps language codes to text, e.g. {{"en": "..."}}.')
     cleaned: dict[str, str] = {}
     for lang, value in texts.items():
         if not isinstance(lang, str) or not LANGUAGE.fullmatch(lang):
-            raise InvalidRequest(f"{field}: {lang!r} is not a language code such as en, zh or pt.")
-        check_language(lang)
+            raise _invalid(
+                f"{field}.{lang}", f"{field}: {lang!r} is not a language code such as en, zh or pt."
+            )
+        try:
+            check_language(lang)
+        except InvalidRequest as exc:
+            raise _invalid(f"{field}.{lang}", exc.message) from None
         if not isinstance(value, str) or not value.strip():
-            raise InvalidRequest(f"{field}[{lang!r}] must be non-empty text.")
+            raise _invalid(f"{field}.{lang}", f"{field}[{lang!r}] must be non-empty text.")
         if len(value.strip()) > limit:
-            raise InvalidRequest(f"{field}[{lang!r}] can have at most {limit} characters.")
+            raise _invalid(
+                f"{field}.{lang}", f"{field}[{lang!r}] can have at most {limit} characters."
+            )
         cleaned[lang] = value.strip()
     return cleaned
+
+
+def _invalid(field: str, message: str) -> InvalidRequest:
+    """An error that names its field (`text.es`), so the console shows it next to it."""
+    return InvalidRequest(message, details=[{"field": field, "problem": message}])

@@ -64,10 +64,19 @@ def list_cases(
     return list(conn.execute(query.order_by(cases.c.id.desc()).limit(limit)).all())
 
 
-def update_case(conn: Connection, store_id: int, case_id: int, now: datetime, **values: Any) -> int:
-    result = conn.execute(
-        update(cases)
-        .where(cases.c.store_id == store_id, cases.c.id == case_id)
-        .values(updated_at=now, **values)
-    )
+def update_case(
+    conn: Connection,
+    store_id: int,
+    case_id: int,
+    now: datetime,
+    *,
+    status_was: str | None = None,
+    **values: Any,
+) -> int:
+    """Change a case; with `status_was`, only while it still has that status (so two
+    agents deciding at once cannot both win). The number of rows changed."""
+    query = update(cases).where(cases.c.store_id == store_id, cases.c.id == case_id)
+    if status_was is not None:
+        query = query.where(cases.c.status == status_was)
+    result = conn.execute(query.values(updated_at=now, **values))
     return int(result.rowcount or 0)

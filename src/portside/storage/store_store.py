@@ -133,3 +133,26 @@ def find_order(conn: Connection, store_id: int, number: str) -> dict[str, Any] |
     query = select(orders.c.data).where(orders.c.store_id == store_id, orders.c.number == number)
     row = conn.execute(query).first()
     return None if row is None else dict(row.data)
+
+
+def find_settings_section(
+    conn: Connection, store_id: int, section: str, *, lock: bool = False
+) -> dict[str, Any] | None:
+    """One section of a store's settings; with `lock`, the store's row stays locked
+    until commit (on PostgreSQL), so two writers of sections do not lose each other's."""
+    query = select(stores.c.settings).where(stores.c.id == store_id)
+    row = conn.execute(query.with_for_update() if lock else query).first()
+    value = (row.settings or {}).get(section) if row is not None else None
+    return dict(value) if isinstance(value, dict) else None
+
+
+def write_settings_section(
+    conn: Connection, store_id: int, section: str, value: dict[str, Any]
+) -> bool:
+    """Replace one section of a store's settings; False if there is no such store."""
+    row = conn.execute(select(stores.c.settings).where(stores.c.id == store_id)).first()
+    if row is None:
+        return False
+    settings = {**(row.settings or {}), section: value}
+    conn.execute(update(stores).where(stores.c.id == store_id).values(settings=settings))
+    return True

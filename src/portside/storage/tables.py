@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -197,4 +198,53 @@ cases = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("store_id", "key", name="uq_cases_store_key"),
     Index("ix_cases_store_status", "store_id", "status", "id"),
+)
+
+# A store's own intents, next to the catalogue's (services/intents.py).
+store_intents = Table(
+    "store_intents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("store_id", "name", name="uq_store_intents_store_name"),
+)
+
+# Labelled messages a store's model learns from: added through the API, or a shopper's
+# message an agent confirmed or corrected (one label a message: `event_id`).
+intent_examples = Table(
+    "intent_examples",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("language", String(16)),
+    Column("intent", String(64), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id", ondelete="SET NULL")),
+    Column("event_id", Id),
+    Column("labelled_by", Id, ForeignKey("agents.id", ondelete="SET NULL")),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("store_id", "event_id", name="uq_intent_examples_store_event"),
+    Index("ix_intent_examples_store_intent", "store_id", "intent"),
+)
+
+# A store's trained intent model (version 0: none yet) and the lease that lets one node
+# at a time train it.
+store_models = Table(
+    "store_models",
+    metadata,
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("weights", LargeBinary),
+    Column("labels", JSON),
+    # {before, after, n_examples, folds, per_intent}
+    Column("metrics", JSON),
+    Column("trained_at", UtcDateTime),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UtcDateTime),
+    # Why the last training failed; cleared when one succeeds.
+    Column("error", Text),
 )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from portside.agent.catalogue import default_intents
-from portside.services import catalog, inbox, knowledge
+from portside.services import catalog, inbox, intents, knowledge
 from portside.services.conversations import do_change_status, do_send_agent_message
 from portside.services.stores import do_update_store, store_to_dict
 from portside.web.deps import AgentDep, ServicesDep
@@ -180,6 +180,18 @@ async def get_product(slug: str, agent: AgentDep, svc: ServicesDep) -> dict[str,
     return await catalog.get_product(svc, agent.store_id, slug)
 
 
+@router.get("/intents")
+async def list_intents(agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
+    """The intents the AI agent recognises: the catalogue's, then the store's own."""
+    return {
+        "intents": [
+            {"name": name, "description": description, "source": "catalogue"}
+            for name, description in default_intents().items()
+        ]
+        + await intents.list_store_intents(svc, agent.store_id)
+    }
+
+
 @router.get("/knowledge")
 async def list_knowledge(agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
     return {"entries": await knowledge.list_knowledge(svc, agent.store_id)}
@@ -196,7 +208,10 @@ async def put_knowledge(
         intents=body.intents,
         title=body.title,
         text=body.text,
-        known_intents=default_intents(),
+        known_intents={
+            *default_intents(),
+            *await intents.list_store_intent_names(svc, agent.store_id),
+        },
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -254,3 +255,25 @@ def test_every_language_has_the_flows_texts_and_word_lists() -> None:
         assert set(REPLIES.choices(lang, "resolutions")) == {"refund", "exchange"}
         text = REPLIES.say(lang, "return_opened", case="7", item="x", order="LP1", resolution="r")
         assert "7" in text and "LP1" in text
+
+
+def test_a_refund_above_the_stores_limit_goes_to_a_person(dialogue: Dialogue) -> None:
+    def refund(number: str, limit: str | None) -> Reply:
+        return dialogue.reply(
+            Turn(
+                text=f"I want a refund for order #{number}",
+                lang="en",
+                prediction=Prediction("refund_request", 0.9, "return_request", 0.05),
+                store_name="Lotus & Pine",
+                store_language="en",
+                order_number=f"LP{number}",
+                order=ORDERS[f"LP{number}"],
+                refund_above=None if limit is None else Decimal(limit),
+            )
+        )
+
+    over = refund("10234", "150")  # 207.00
+    assert (over.handoff, over.text) == ("store_rule", REPLIES.say("en", "handoff_store_rule"))
+    assert refund("10231", "150").handoff is None  # 49.00
+    assert refund("10234", None).handoff is None
+    assert refund("10234", "207").handoff is None  # above, not at

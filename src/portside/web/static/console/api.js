@@ -6,14 +6,18 @@
 
 const CHANGES = new Set(["POST", "PATCH", "PUT", "DELETE"]);
 
-/** An error answer: `status` 0 means the server could not be reached at all. */
+/**
+ * An error answer: `status` 0 means the server could not be reached at all. `details`
+ * lists `{field, problem}` when the server named what was wrong (`invalid_request`).
+ */
 export class ApiError extends Error {
-  constructor(status, code, message, retryAfter = null) {
+  constructor(status, code, message, retryAfter = null, details = []) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.retryAfter = retryAfter;
+    this.details = details;
   }
 }
 
@@ -29,6 +33,18 @@ export class Api {
 
   post(path, body) {
     return this.#request("POST", path, body);
+  }
+
+  put(path, body) {
+    return this.#request("PUT", path, body);
+  }
+
+  patch(path, body) {
+    return this.#request("PATCH", path, body);
+  }
+
+  delete(path) {
+    return this.#request("DELETE", path);
   }
 
   async #request(method, path, body) {
@@ -61,6 +77,7 @@ export class Api {
       error.code ?? "error",
       error.message ?? `The request failed (HTTP ${response.status}).`,
       retryAfter,
+      Array.isArray(error.details) ? error.details : [],
     );
     if (failure.code === "not_authenticated") this.onSessionEnded?.(failure);
     throw failure;

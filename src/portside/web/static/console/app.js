@@ -10,11 +10,14 @@
 
 import { conversationPath } from "./api.js";
 import { ActionBar } from "./actions.js";
+import { CaseCards } from "./cases.js";
 import { Composer } from "./composer.js";
 import { ConversationStore } from "./conversations.js";
 import { byId, isTextEntry } from "./dom.js";
 import { statusLabel } from "./format.js";
+import { HANDOFF_EVENT, HandoffCard } from "./handoff.js";
 import { InboxView } from "./inbox.js";
+import { KnowledgeEditor } from "./knowledge.js";
 import { ContextPanel } from "./panel.js";
 import { ConsoleSocket } from "./socket.js";
 import { Transcripts } from "./transcript.js";
@@ -36,6 +39,9 @@ export class App {
   #composer;
   #actions;
   #panel;
+  #handoff;
+  #cases;
+  #knowledge;
   #selectedId = null;
   #fetching = new Map(); // conversation id -> events and changes held while it is fetched
   #welcomedBefore = false;
@@ -77,6 +83,9 @@ export class App {
       agentId: agent.id,
       onError,
       pendingFor: (id) => this.#composer.pendingFor(id),
+      onLog: (id) => {
+        if (id === this.#selectedId) this.#showHandoff();
+      },
     });
     this.#composer = new Composer({
       socket: this.#socket,
@@ -92,6 +101,9 @@ export class App {
       onError,
     });
     this.#panel = new ContextPanel();
+    this.#handoff = new HandoffCard();
+    this.#cases = new CaseCards({ api, onError });
+    this.#knowledge = new KnowledgeEditor({ api, agent, onError });
   }
 
   async start() {
@@ -103,6 +115,7 @@ export class App {
     this.#tickTimer = setInterval(() => {
       this.#inbox.tick();
       this.#panel.tick();
+      this.#handoff.tick();
     }, TICK_MS);
     this.#updateTitle();
     this.#selectFromHash();
@@ -123,6 +136,9 @@ export class App {
     this.#transcripts.destroy();
     this.#composer.destroy();
     this.#actions.destroy();
+    this.#cases.destroy();
+    this.#knowledge.destroy();
+    this.#handoff.show(null);
     this.#panel.show(null);
     this.#showHeader(null);
     history.replaceState(null, "", location.pathname);
@@ -147,6 +163,8 @@ export class App {
     if (focusRow) this.#inbox.focusRow(id);
     this.#composer.setConversation(id);
     this.#transcripts.show(id);
+    this.#showHandoff();
+    this.#cases.show(id);
     this.#showSelected();
     this.#updateTitle();
     try {
@@ -165,7 +183,15 @@ export class App {
     this.#inbox.setSelected(null);
     this.#composer.setConversation(null);
     this.#transcripts.show(null);
+    this.#showHandoff();
+    this.#cases.show(null);
     this.#showSelected();
+  }
+
+  /** The latest handoff context of the open conversation, pinned above its transcript. */
+  #showHandoff() {
+    const id = this.#selectedId;
+    this.#handoff.show(id === null ? null : this.#transcripts.latest(id, HANDOFF_EVENT));
   }
 
   #selectFromHash() {
@@ -213,6 +239,7 @@ export class App {
     const id = event.conversation_id;
     this.#transcripts.apply(event);
     this.#composer.confirm(event);
+    this.#cases.onEvent(event);
     const fromShopper = event.type === "message.created" && event.actor?.type === "visitor";
 
     if (this.#holdIfNew(id, event, fromShopper)) return;
@@ -342,6 +369,7 @@ export class App {
   #keydown(event) {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
     if (isTextEntry(event.target)) return; // the composer handles its own keys
+    if (document.querySelector("dialog[open]")) return; // the knowledge editor is in front
     switch (event.key) {
       case "j":
       case "ArrowDown":

@@ -9,6 +9,7 @@
 import { Api } from "./api.js";
 import { App } from "./app.js";
 import { Toast, byId } from "./dom.js";
+import { startIntents } from "./intents.js";
 
 const SIGNED_IN_FLAG = "portside.console.signedIn";
 
@@ -25,6 +26,7 @@ const loginPassword = byId("login-password");
 const loginSubmit = byId("login-submit");
 const loginError = byId("login-error");
 let app = null;
+let intents = null; // labelling and the Intents view (intents.js)
 let agentEmail = "";
 
 function show(name) {
@@ -65,6 +67,7 @@ function enter({ agent, csrf_token: csrfToken }) {
   show("app");
   app = new App({ api, agent, toast, onSessionEnded: (message) => leave(message) });
   app.start();
+  intents = startIntents({ api, agent, toast });
 }
 
 /** Back to the login screen: logged out here, on another device, or the session expired. */
@@ -73,6 +76,8 @@ function leave(message = "") {
   if (message && !loginEmail.value) loginEmail.value = agentEmail;
   app?.stop();
   app = null;
+  intents?.stop();
+  intents = null;
   api.csrfToken = null;
   api.onSessionEnded = null;
   remember(false);

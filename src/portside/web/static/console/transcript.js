@@ -9,6 +9,7 @@
 import { conversationPath } from "./api.js";
 import { byId, h } from "./dom.js";
 import { shortTime, statusLabel, timeElement } from "./format.js";
+import { HANDOFF_EVENT, renderHandoffEvent } from "./handoff.js";
 
 const EVENTS_PAGE = 500;
 // A typing signal lasts this long unless renewed (the shopper may close the tab mid-word).
@@ -22,6 +23,7 @@ export class Transcripts {
   #agentId;
   #onError;
   #pendingFor;
+  #onLog;
   #scroller = byId("transcript");
   #log = byId("transcript-log");
   #pendingList = byId("transcript-pending");
@@ -36,9 +38,11 @@ export class Transcripts {
   /**
    * @param {object} deps
    * @param {(id: number) => object[]} deps.pendingFor  the sends not yet confirmed
+   * @param {(id: number) => void} [deps.onLog]  a log was read or grew (for the pinned cards)
    */
-  constructor({ api, store, agentId, onError, pendingFor }) {
+  constructor({ api, store, agentId, onError, pendingFor, onLog = () => {} }) {
     this.#api = api;
+    this.#onLog = onLog;
     this.#store = store;
     this.#agentId = agentId;
     this.#onError = onError;
@@ -98,6 +102,16 @@ export class Transcripts {
     log.events.push(event);
     log.lastSeq = event.seq;
     if (id === this.#selectedId) this.#append(event);
+    this.#onLog(id);
+  }
+
+  /** The latest event of `type` in a conversation's log as read so far, or null. */
+  latest(id, type) {
+    const events = this.#logs.get(id)?.events ?? [];
+    for (let i = events.length - 1; i >= 0; i -= 1) {
+      if (events[i].type === type) return events[i];
+    }
+    return null;
   }
 
   /** Whether the event with this seq has been applied to the conversation's log. */
@@ -187,6 +201,7 @@ export class Transcripts {
     log.loading = false;
     if (this.#logs.get(id) !== log) return; // logged out meanwhile
     if (id === this.#selectedId) this.#renderAll(log);
+    this.#onLog(id);
     const buffered = log.buffer.sort((a, b) => a.seq - b.seq);
     log.buffer = [];
     for (const event of buffered) this.apply(event, { fillGaps: false });
@@ -265,6 +280,7 @@ export function renderEvent(event, context) {
           "data-testid": "event-message",
           "data-author": author,
           "data-seq": seq,
+          "data-event-id": String(event.id),
         },
         h(
           "div",
@@ -299,6 +315,8 @@ export function renderEvent(event, context) {
     }
     case "conversation.created":
       return systemLine("event-created", "Conversation started", seq, at);
+    case HANDOFF_EVENT:
+      return renderHandoffEvent(event, at);
     default:
       return null;
   }

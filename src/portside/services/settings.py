@@ -1,0 +1,258 @@
+"""A store's own settings, by section: its LLM provider (`llm`), when the bot hands
+over (`handoff`), and where it ships, at what rates (`shipping`, commerce/shipping.py).
+Agents read them; a store's admins write them.
+
+Each section is checked whole, and an error names the field it is about. The LLM's API
+key is write-only: it is never returned, only whether there is one (`has_api_key`); a
+PUT without `api_key` keeps the key the store has, `""` or null removes it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Connection
+
+from portside.commerce.shipping import parse_shipping, shipping_to_dict
+from portside.errors import Forbidden, InvalidRequest, NotFound
+from portside.services.context import Services
+from portside.services.identity import AgentIdentity
+from portside.storage import store_store
+
+SECTIONS = ("llm", "handoff", "shipping")
+
+# The shopper waits for the LLM: at most this long, and not less than a call can take.
+MIN_TIMEOUT_MS = 200
+MAX_TIMEOUT_MS = 2500
+DEFAULT_TIMEOUT_MS = 2000
+MAX_URL = 500
+MAX_MODEL = 200
+MAX_API_KEY = 500
+
+
+@dataclass(frozen=True)
+class LlmSettings:
+    """A store's OpenAI-compatible endpoint. Off unless enabled with a URL and model."""
+
+    enabled: bool = False
+    base_url: str = ""
+    model: str = ""
+    api_key: str | None = None
+    timeout_ms: int = DEFAULT_TIMEOUT_MS
+    translate: bool = False
+
+    @property
+    def usable(self) -> bool:
+        return self.enabled and bool(self.base_url) and bool(self.model)
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    # A refund asked for an order whose total is above this goes to a person.
+    refund_above: float | None = None
+
+
+async def get_settings(svc: Services, agent: AgentIdentity, section: str) -> dict[str, Any]:
+    """A section as the console shows it (no secrets), for any agent of the store."""
+    _check_section(section)
+    raw = await svc.db.read(
+        lambda conn: store_store.find_settings_section(conn, agent.store_id, section)
+    )
+    return _public(section, raw or {})
+
+
+async def do_put_settings(
+    svc: Services, agent: AgentIdentity, section: str, body: object
+) -> dict[str, Any]:
+    """Replace a section with `body`, checked; admins only."""
+    _check_section(section)
+    if agent.role != "admin":
+        raise Forbidden(f"Only a store's admins can change its {section} settings.")
+    if not isinstance(body, dict):
+        raise _invalid("body", f"The {section} settings are a JSON object.")
+
+    def put(conn: Connection) -> dict[str, Any]:
+        old = store_store.find_settings_section(conn, agent.store_id, section, lock=True)
+        value = _CHECKS[section](body, old or {})
+        if not store_store.write_settings_section(conn, agent.store_id, section, value):
+            raise NotFound("This store does not exist.")
+        return value
+
+    return _public(section, await svc.db.write(put))
+
+
+def read_llm(settings: Mapping[str, Any] | None) -> LlmSettings:
+    """The `llm` section of a store's stored settings (checked when written). Anything
+    unreadable counts as no LLM: the bot then answers as it does without one."""
+    raw = (settings or {}).get("llm")
+    if not isinstance(raw, dict):
+        return LlmSettings()
+    try:
+        checked = check_llm(raw, {})
+    except InvalidRequest:
+        return LlmSettings()
+    return LlmSettings(**checked)
+
+
+def read_handoff(settings: Mapping[str, Any] | None) -> HandoffSettings:
+    raw = (settings or {}).get("handoff")
+    if not isinstance(raw, dict):
+        return HandoffSettings()
+    try:
+        return HandoffSettings(**check_handoff(raw, {}))
+    except InvalidRequest:
+        return HandoffSettings()
+
+
+def check_llm(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
+    _check_keys(body, ("enabled", "base_url", "model", "api_key", "timeout_ms", "translate"))
+    enabled = _bool(body, "enabled")
+    translate = _bool(body, "translate")
+    base_url = _base_url(body.get("base_url"))
+    model = _text(body, "model", MAX_MODEL)
+    timeout_ms = body.get("timeout_ms", DEFAULT_TIMEOUT_MS)
+    if (
+        not isinstance(timeout_ms, int)
+        or isinstance(timeout_ms, bool)
+        or not MIN_TIMEOUT_MS <= timeout_ms <= MAX_TIMEOUT_MS
+    ):
+        raise _invalid(
+            "timeout_ms",
+            f"timeout_ms is a whole number of milliseconds from {MIN_TIMEOUT_MS} to "
+            f"{MAX_TIMEOUT_MS}, not {timeout_ms!r}.",
+        )
+    if "api_key" in body:
+        api_key = _api_key(body["api_key"])
+    else:
+        kept = old.get("api_key")
+        api_key = kept if isinstance(kept, str) and kept else None
+    if enabled and not base_url:
+        raise _invalid("base_url", "An enabled LLM needs its base_url, like https://host/v1.")
+    if enabled and not model:
+        raise _invalid("model", "An enabled LLM needs the name of its model.")
+    return {
+        "enabled": enabled,
+        "base_url": base_url,
+        "model": model,
+        "api_key": api_key,
+        "timeout_ms": timeout_ms,
+        "translate": translate,
+    }
+
+
+def check_handoff(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
+    del old  # nothing is kept from before
+    _check_keys(body, ("refund_above",))
+    limit = body.get("refund_above")
+    if limit is not None and (
+        not isinstance(limit, int | float)
+        or isinstance(limit, bool)
+        or not math.isfinite(limit)
+        or limit < 0
+    ):
+        raise _invalid(
+            "refund_above",
+            f"refund_above is an order total (a number, 0 or more) or null, not {limit!r}.",
+        )
+    return {"refund_above": limit}
+
+
+_CHECKS: dict[str, Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]]] = {
+    "llm": check_llm,
+    "handoff": check_handoff,
+    "shipping": lambda body, _old: shipping_to_dict(parse_shipping(body)),
+}
+
+
+def _public(section: str, value: Mapping[str, Any]) -> dict[str, Any]:
+    if section == "llm":
+        settings = read_llm({"llm": value})
+        return {
+            "enabled": settings.enabled,
+            "base_url": settings.base_url,
+            "model": settings.model,
+            "has_api_key": settings.api_key is not None,
+            "timeout_ms": settings.timeout_ms,
+            "translate": settings.translate,
+        }
+    if section == "shipping":
+        # Stored as checked; a store that has none yet shows an empty list of zones.
+        return dict(value) if value else {"currency": None, "free_over": None, "zones": []}
+    return {"refund_above": read_handoff({"handoff": value}).refund_above}
+
+
+def _check_section(section: str) -> None:
+    if section not in SECTIONS:
+        raise NotFound(
+            f"There are no settings {section!r}; the sections are {', '.join(SECTIONS)}."
+        )
+
+
+def _check_keys(body: Mapping[str, Any], known: tuple[str, ...]) -> None:
+    unknown = sorted(str(key) for key in body if key not in known)
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown settings: {', '.join(unknown)}. The known ones are {', '.join(known)}.",
+            details=[{"field": key, "problem": "unknown setting"} for key in unknown],
+        )
+
+
+def _bool(body: Mapping[str, Any], field: str) -> bool:
+    value = body.get(field, False)
+    if not isinstance(value, bool):
+        raise _invalid(field, f"{field} is true or false, not {value!r}.")
+    return value
+
+
+def _text(body: Mapping[str, Any], field: str, limit: int) -> str:
+    value = body.get(field, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value.strip()) > limit or not value.isprintable():
+        raise _invalid(field, f"{field} is text of at most {limit} characters on one line.")
+    return value.strip()
+
+
+def _base_url(value: object) -> str:
+    if value is None or value == "":
+        return ""
+    problem = "base_url is an http:// or https:// address, like https://api.example.com/v1"
+    if not isinstance(value, str) or len(value) > MAX_URL or not value.isprintable():
+        raise _invalid("base_url", problem + ".")
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _invalid("base_url", f"{problem}, not {value!r}.")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise _invalid(
+            "base_url", "base_url has no user, password, query or fragment; put the key in api_key."
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise _invalid("base_url", f"{problem}, not {value!r}.") from None
+    return value.strip().rstrip("/")
+
+
+def _api_key(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    # It goes into an HTTP header: visible ASCII only.
+    if (
+        not isinstance(value, str)
+        or len(value) > MAX_API_KEY
+        or not all("!" <= char <= "~" for char in value)
+    ):
+        raise _invalid(
+            "api_key",
+            f"api_key is the provider's key: at most {MAX_API_KEY} visible ASCII characters, "
+            "no spaces.",
+        )
+    return value
+
+
+def _invalid(field: str, message: str) -> InvalidRequest:
+    return InvalidRequest(message, details=[{"field": field, "problem": message}])
