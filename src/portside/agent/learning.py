@@ -211,7 +211,8 @@ def train_store_model(
     on them: {before, after, n_examples, folds, per_intent}."""
     labels = store_labels(base, examples)
     truth = [example.intent for example in examples]
-    before = [default.labels[i] for i in default.probabilities(vectors).argmax(axis=1)]
+    texts = [example.text for example in examples]
+    before = [default.labels[i] for i in default.probabilities(vectors, texts).argmax(axis=1)]
     k = max(2, min(settings.k, len(examples)))
     folds = fold_of(examples, k)
     small = _per_intent(base, settings.fold_base_per_intent)
@@ -231,7 +232,8 @@ def train_store_model(
             settings.weight,
             default,
         )
-        for i, row in zip(held, model.probabilities(vectors[held]).argmax(axis=1), strict=True):
+        guessed = model.probabilities(vectors[held], [texts[i] for i in held]).argmax(axis=1)
+        for i, row in zip(held, guessed, strict=True):
             after[i] = labels[row]
     final = fit(
         base, examples, vectors, labels, default.embedder, settings.final, settings.weight, default

@@ -403,7 +403,9 @@ class BotParticipant:
             rows.setdefault(id(chosen), (chosen, []))[1].append(i)
         predictions: dict[int, Prediction] = {}
         for chosen, indices in rows.values():
-            for i, prediction in zip(indices, chosen.predict(vectors[indices]), strict=True):
+            texts = [messages[i][0] for i in indices]
+            found = chosen.predict(vectors[indices], texts)
+            for i, prediction in zip(indices, found, strict=True):
                 predictions[i] = prediction
         return [(languages[i], predictions[i]) for i in range(len(messages))]
 

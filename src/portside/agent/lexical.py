@@ -1,0 +1,108 @@
+"""The words themselves: a linear model on character n-grams, beside the embeddings.
+
+Sentence embeddings catch what a message means across languages, but blur the short
+words that decide an intent in colloquial writing ("退款" against "退货", "trocar"
+against "troco"). Character 1- to 4-grams, hashed (no vocabulary to ship), weighted by
+tf-idf, and a logistic regression over them see those words; the intent model combines
+both (`intents.py`). Cross-validated on the training examples, the two together are
+about two points more accurate than the embeddings alone.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import normalize
+
+FEATURES = 2**14
+# Iterations of a warm-started fit (measured: the loss barely moves after these).
+WARM_ITERATIONS = 40
+# A label the model never saw in training (a store's intent with no examples yet).
+UNSEEN_BIAS = -30.0
+
+Matrix = NDArray[np.float32]
+
+
+@cache
+def _hasher() -> HashingVectorizer:
+    return HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=(1, 4),
+        n_features=FEATURES,
+        alternate_sign=False,
+        norm=None,
+        lowercase=True,
+    )
+
+
+@dataclass(frozen=True)
+class LexicalModel:
+    idf: Matrix  # (FEATURES,)
+    coef: Matrix  # (labels, FEATURES)
+    bias: Matrix  # (labels,)
+
+    def log_probabilities(self, texts: Sequence[str]) -> Matrix:
+        x = _features(texts, self.idf)
+        logits = np.asarray(x @ self.coef.T, dtype=np.float32) + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        result: Matrix = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        return result
+
+
+def train_lexical(
+    texts: Sequence[str],
+    targets: NDArray[np.int_],
+    labels: int,
+    strength: float,
+    start: LexicalModel | None = None,
+) -> LexicalModel:
+    """Fitted to the texts; with `start` (rows in the order of the new labels, zero for
+    new ones), from its weights and idf: a few iterations then do (a store's retraining,
+    in seconds rather than a minute)."""
+    if start is None:
+        counts = _hasher().transform(texts)
+        idf = TfidfTransformer(sublinear_tf=True).fit(counts).idf_.astype(np.float32)
+    else:
+        idf = start.idf
+    x = _features(texts, idf)
+    regression = LogisticRegression(
+        C=strength, max_iter=300 if start is None else WARM_ITERATIONS, warm_start=True
+    )
+    present = np.unique(targets)
+    if start is not None and len(present) > 2:
+        regression.coef_ = start.coef[present].astype(np.float64)
+        regression.intercept_ = np.where(
+            start.bias[present] <= UNSEEN_BIAS, 0.0, start.bias[present]
+        ).astype(np.float64)
+    with warnings.catch_warnings():
+        # A warm start stops after a few iterations on purpose.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = regression.fit(x, targets)
+    coef = np.zeros((labels, FEATURES), dtype=np.float32)
+    bias = np.full(labels, UNSEEN_BIAS, dtype=np.float32)
+    seen = fitted.classes_.astype(int)
+    if len(seen) == 2:
+        # Two classes: scikit-learn keeps one row of weights, for the second class.
+        coef[seen[1]] = fitted.coef_[0]
+        bias[seen[1]] = fitted.intercept_[0]
+        bias[seen[0]] = 0.0
+    else:
+        coef[seen] = fitted.coef_
+        bias[seen] = fitted.intercept_
+    return LexicalModel(idf=idf, coef=coef, bias=bias)
+
+
+def _features(texts: Sequence[str], idf: Matrix) -> Any:
+    """Sublinear tf-idf rows of unit length, as the regression was fitted on."""
+    counts = _hasher().transform(texts).astype(np.float32)
+    counts.data = 1 + np.log(counts.data)
+    return normalize(counts.multiply(idf).tocsr())
