@@ -9,7 +9,7 @@ from functools import cache
 
 from babel import Locale, UnknownLocaleError
 
-from portside.agent.steps import clean, mentions
+from portside.agent.steps import clean
 from portside.commerce.shipping import country_codes
 
 # Everyday names, lowercase, as `clean` leaves them; "US" and "UK" count only in capitals.
@@ -48,6 +48,7 @@ _ALIASES = {
 # English names that are more often something else in a shop ("a jersey", "Georgia" the
 # state): named only through an alias or in another language.
 _AMBIGUOUS = frozenset({"jersey", "chad", "jordan", "georgia", "guernsey", "turkey"})
+_JOINED = re.compile(r"[\u0600-\u06ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _CODES = re.compile(r"(?<![A-Za-z])(US|USA|UK|UAE)(?![A-Za-z])")
 _CODE_NAMES = {"US": "US", "USA": "US", "UK": "GB", "UAE": "AE"}
 
@@ -76,18 +77,55 @@ def _names(lang: str) -> tuple[tuple[str, str], ...]:
 def find_country(text: str, lang: str) -> str | None:
     """The ISO code of the first country the message names, or None."""
     cleaned = clean(text)
-    found: list[tuple[int, int, str]] = []
-    for name, code in _names(lang):
-        at = mentions(cleaned, name)
-        if at is None and lang == "ru" and len(name) >= 5 and " " not in name:
-            # Russian declines names: "в Канаду", "во Францию".
-            stem = re.search(rf"(?<!\w){re.escape(name[:-1])}\w{{0,2}}(?!\w)", cleaned)
-            at = stem.start() if stem else None
-        if at is not None:
+    words, joined = _matchers(lang)
+    found: list[tuple[int, int, str]] = [
+        (match.start(), -len(match.group(0)), words[match.group(0)])
+        for match in _pattern(lang).finditer(cleaned)
+    ]
+    for name, code in joined:
+        at = cleaned.find(name)
+        if at >= 0:
             found.append((at, -len(name), code))
+    if lang == "ru" and not found:
+        # Russian declines names: "в Канаду", "во Францию".
+        for match in _russian_stems().finditer(cleaned):
+            found.append((match.start(), -len(match.group(0)), _russian_codes()[match.group(1)]))
     for match in _CODES.finditer(text):
         found.append((len(cleaned), 0, _CODE_NAMES[match.group(1)]))
     return min(found)[2] if found else None
+
+
+@cache
+def _matchers(lang: str) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+    """Names matched as whole words (by name), and names matched anywhere (Chinese,
+    Japanese, Korean, Arabic: see `steps.mentions`)."""
+    words: dict[str, str] = {}
+    joined: list[tuple[str, str]] = []
+    for name, code in _names(lang):
+        if _JOINED.search(name):
+            joined.append((name, code))
+        else:
+            words.setdefault(name, code)
+    return words, tuple(joined)
+
+
+@cache
+def _pattern(lang: str) -> re.Pattern[str]:
+    """One pattern for all the language's whole-word names, longest first."""
+    names = sorted(_matchers(lang)[0], key=len, reverse=True)
+    return re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, names))})(?!\w)")
+
+
+@cache
+def _russian_codes() -> dict[str, str]:
+    """Russian names by stem (the name without its last letter), one word long."""
+    return {name[:-1]: code for name, code in _names("ru") if len(name) >= 5 and " " not in name}
+
+
+@cache
+def _russian_stems() -> re.Pattern[str]:
+    stems = sorted(_russian_codes(), key=len, reverse=True)
+    return re.compile(rf"(?<!\w)({'|'.join(map(re.escape, stems))})\w{{0,2}}(?!\w)")
 
 
 def country_name(code: str, lang: str) -> str:
