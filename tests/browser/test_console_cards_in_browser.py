@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from playwright.async_api import Browser, Page, expect
@@ -124,16 +125,24 @@ async def test_a_handed_off_conversation_shows_the_context_card(
     desk = await open_console_as(browser, bot_demo_server, AGENT, errors)
     shop = await open_shop(browser, bot_demo_server, errors)
 
-    # Other tests' shoppers may be queued too: this one is the conversation that comes.
-    await desk.get_by_test_id("filter-queued").click()
-    rows = desk.get_by_test_id("conversation-row")
-    before = await rows.count()
+    # Other tests' shoppers may be queued too: this one's conversation is the newest.
+    newest = "f => fetch('/api/v1/conversations?filter=' + f).then(r => r.json())"
+    seen = await desk.evaluate(f"({newest})('all')")
+    before = max((c["id"] for c in seen["conversations"]), default=0)
     await shop.get_by_test_id("input").fill("where is my order LP10231? I want to talk to a human")
     await shop.get_by_test_id("send").click()
 
-    await expect(rows).to_have_count(before + 1, timeout=15_000)
-    ids = await rows.evaluate_all("rows => rows.map(row => Number(row.dataset.conversationId))")
-    row = desk.locator(f'[data-testid="conversation-row"][data-conversation-id="{max(ids)}"]')
+    ours = None
+    for _ in range(150):
+        queued = await desk.evaluate(f"({newest})('queued')")
+        ids = [c["id"] for c in queued["conversations"] if c["id"] > before]
+        if ids:
+            ours = max(ids)
+            break
+        await asyncio.sleep(0.1)
+    assert ours is not None, "the shopper's conversation was never queued"
+    await desk.get_by_test_id("filter-queued").click()
+    row = desk.locator(f'[data-testid="conversation-row"][data-conversation-id="{ours}"]')
     await row.click()
 
     card = desk.get_by_test_id("handoff-card")
