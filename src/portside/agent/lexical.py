@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -44,15 +44,20 @@ def _hasher() -> HashingVectorizer:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LexicalModel:
     idf: Matrix  # (FEATURES,)
     coef: Matrix  # (labels, FEATURES)
     bias: Matrix  # (labels,)
 
+    @cached_property
+    def _weights(self) -> Matrix:
+        """The weights as (FEATURES, labels), contiguous: transposed once, not a call."""
+        return np.ascontiguousarray(self.coef.T)
+
     def log_probabilities(self, texts: Sequence[str]) -> Matrix:
         x = _features(texts, self.idf)
-        logits = np.asarray(x @ self.coef.T, dtype=np.float32) + self.bias
+        logits = np.asarray(x @ self._weights, dtype=np.float32) + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         result: Matrix = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
         return result
@@ -103,6 +108,6 @@ def train_lexical(
 
 def _features(texts: Sequence[str], idf: Matrix) -> Any:
     """Sublinear tf-idf rows of unit length, as the regression was fitted on."""
-    counts = _hasher().transform(texts).astype(np.float32)
-    counts.data = 1 + np.log(counts.data)
-    return normalize(counts.multiply(idf).tocsr())
+    x = _hasher().transform(texts).astype(np.float32)
+    x.data = (1 + np.log(x.data)) * idf[x.indices]
+    return normalize(x, copy=False)
