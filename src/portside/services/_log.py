@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
@@ -103,22 +104,22 @@ def change_status(
     if assignee is not None:
         person = store_store.find_agent(conn, assignee)
         assignee_data = {"id": assignee, "name": person.name if person else None}
-    seq = store.take_next_seq(conn, row.id, now, status=target.value, assignee_id=assignee)
-    return store.insert_event(
+    data = {
+        "from": row.status,
+        "to": target.value,
+        "assignee": assignee_data,
+        **({"reason": reason} if reason else {}),
+    }
+    return append_event(
+        svc,
         conn,
-        store_id=row.store_id,
-        conversation_id=row.id,
-        visitor_id=row.visitor_id,
-        seq=seq,
-        type=EventType.STATUS_CHANGED,
-        actor=actor,
-        data={
-            "from": row.status,
-            "to": target.value,
-            "assignee": assignee_data,
-            **({"reason": reason} if reason else {}),
-        },
+        row,
+        actor,
+        EventType.STATUS_CHANGED,
+        data,
         now=now,
+        status=target.value,
+        assignee_id=assignee,
     )
 
 
@@ -136,22 +137,11 @@ def append_message(
     changes: dict[str, Any] = {}
     if kind is EventType.MESSAGE_CREATED:
         changes = {"preview": text[:PREVIEW_CHARS], "last_message_at": now}
-    seq = store.take_next_seq(conn, row.id, now, **changes)
-    return store.insert_event(
-        conn,
-        store_id=row.store_id,
-        conversation_id=row.id,
-        visitor_id=row.visitor_id,
-        seq=seq,
-        type=kind,
-        actor=actor,
-        data={"text": text, "client_id": client_id, **(extra or {})},
-        now=now,
-        client_id=client_id,
-    )
+    data = {"text": text, "client_id": client_id, **(extra or {})}
+    return append_event(svc, conn, row, actor, kind, data, client_id, now=now, **changes)
 
 
-def append_internal(
+def append_event(
     svc: Services,
     conn: Connection,
     row: Any,
@@ -159,11 +149,14 @@ def append_internal(
     kind: EventType,
     data: dict[str, Any],
     client_id: str | None = None,
+    *,
+    now: datetime | None = None,
+    **changes: Any,
 ) -> Event:
-    """An event agents see and shoppers never do (a note's kin: the handoff context).
-    With `client_id`, the unique index keeps one however often it is written."""
-    now = svc.clock.now()
-    seq = store.take_next_seq(conn, row.id, now)
+    """The conversation's next event, its `changes` to the conversation's row made with
+    it. With `client_id`, the unique index keeps one however often it is written."""
+    now = now or svc.clock.now()
+    seq = store.take_next_seq(conn, row.id, now, **changes)
     return store.insert_event(
         conn,
         store_id=row.store_id,

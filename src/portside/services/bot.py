@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from portside.domain.conversations import Actor, ActorType, Event, EventType, Standing, Status
 from portside.services._log import (
     Outcome,
-    append_internal,
+    append_event,
     append_message,
     change_status,
     get_conversation,
@@ -84,7 +84,7 @@ async def do_send_bot_message(
         if handoff_reason is None:
             standing = Standing(Status.BOT)
             return SendResult(message, False, standing), [message], standing
-        packet = append_internal(
+        packet = append_event(
             svc,
             conn,
             row,
@@ -115,7 +115,7 @@ async def do_write_handoff_context(
         row = get_conversation(conn, store_id, conversation_id)
         if careful and store.find_event_by_client_id(conn, row.id, client_id) is not None:
             return None, [], None
-        event = append_internal(
+        event = append_event(
             svc, conn, row, BOT, EventType.HANDOFF_CONTEXT, packet, client_id=client_id
         )
         return event, [event], Standing(Status(row.status), row.assignee_id)
