@@ -9,7 +9,7 @@ from functools import cache
 
 from babel import Locale, UnknownLocaleError
 
-from portside.agent.steps import clean
+from portside.agent.steps import JOINED, clean
 from portside.commerce.shipping import country_codes
 
 # Everyday names, lowercase, as `clean` leaves them; "US" and "UK" count only in capitals.
@@ -48,7 +48,6 @@ _ALIASES = {
 # English names that are more often something else in a shop ("a jersey", "Georgia" the
 # state): named only through an alias or in another language.
 _AMBIGUOUS = frozenset({"jersey", "chad", "jordan", "georgia", "guernsey", "turkey"})
-_JOINED = re.compile(r"[\u0600-\u06ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _CODES = re.compile(r"(?<![A-Za-z])(US|USA|UK|UAE)(?![A-Za-z])")
 _CODE_NAMES = {"US": "US", "USA": "US", "UK": "GB", "UAE": "AE"}
 
@@ -102,7 +101,7 @@ def _matchers(lang: str) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
     words: dict[str, str] = {}
     joined: list[tuple[str, str]] = []
     for name, code in _names(lang):
-        if _JOINED.search(name):
+        if JOINED.search(name):
             joined.append((name, code))
         else:
             words.setdefault(name, code)

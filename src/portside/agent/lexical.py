@@ -56,7 +56,7 @@ class LexicalModel:
         return np.ascontiguousarray(self.coef.T)
 
     def log_probabilities(self, texts: Sequence[str]) -> Matrix:
-        x = _features(texts, self.idf)
+        x = _weighted(_hasher().transform(texts), self.idf)
         logits = np.asarray(x @ self._weights, dtype=np.float32) + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         result: Matrix = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
@@ -73,12 +73,12 @@ def train_lexical(
     """Fitted to the texts; with `start` (rows in the order of the new labels, zero for
     new ones), from its weights and idf: a few iterations then do (a store's retraining,
     in seconds rather than a minute)."""
+    counts = _hasher().transform(texts)
     if start is None:
-        counts = _hasher().transform(texts)
         idf = TfidfTransformer(sublinear_tf=True).fit(counts).idf_.astype(np.float32)
     else:
         idf = start.idf
-    x = _features(texts, idf)
+    x = _weighted(counts, idf)
     regression = LogisticRegression(
         C=strength, max_iter=300 if start is None else WARM_ITERATIONS, warm_start=True
     )
@@ -106,8 +106,9 @@ def train_lexical(
     return LexicalModel(idf=idf, coef=coef, bias=bias)
 
 
-def _features(texts: Sequence[str], idf: Matrix) -> Any:
-    """Sublinear tf-idf rows of unit length, as the regression was fitted on."""
-    x = _hasher().transform(texts).astype(np.float32)
+def _weighted(counts: Any, idf: Matrix) -> Any:
+    """The n-gram counts as sublinear tf-idf rows of unit length, as the regression was
+    fitted on."""
+    x = counts.astype(np.float32)
     x.data = (1 + np.log(x.data)) * idf[x.indices]
     return normalize(x, copy=False)

@@ -16,6 +16,10 @@ from babel.dates import format_date
 
 from portside.agent.replies import Replies
 
+# Scripts whose words are matched anywhere, not as whole words: Chinese, Japanese and
+# Korean (written without spaces) and Arabic (articles and pronouns joined on).
+JOINED = re.compile(r"[\u0600-\u06ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
 
 @dataclass(frozen=True)
 class Step:
@@ -45,7 +49,7 @@ def mentions(cleaned: str, word: str) -> int | None:
     their articles and pronouns joined on), match anywhere."""
     if not word:
         return None
-    if re.search(r"[\u0600-\u06ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", word):
+    if JOINED.search(word):
         found = cleaned.find(word)
         return found if found >= 0 else None
     match = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", cleaned)
