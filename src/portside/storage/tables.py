@@ -81,7 +81,32 @@ agents = Table(
     Column("role", String(16), nullable=False),
     Column("session_version", Integer, nullable=False, default=1),
     Column("created_at", UtcDateTime, nullable=False),
+    # Language codes the agent speaks and ids of the teams they belong to.
+    Column("languages", JSON, nullable=False, server_default="[]"),
+    Column("teams", JSON, nullable=False, server_default="[]"),
+    Column("max_concurrent", Integer, nullable=False, server_default="5"),
+    # What the agent chose ("online", "away", "offline"); it counts only while a node
+    # renews `presence_until` for an open console (services/presence.py).
+    Column("presence", String(16), nullable=False, server_default="offline"),
+    Column("presence_until", UtcDateTime),
+    # Last sign of the agent at the keyboard, for the automatic away.
+    Column("active_at", UtcDateTime),
     Index("ix_agents_store", "store_id"),
+)
+
+# Agents grouped by skill, with the hours they answer in their own time zone:
+# hours {"mon": [["09:00", "18:00"]], ...} (None: always open), holidays ["2026-12-25"].
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("hours", JSON),
+    Column("holidays", JSON, nullable=False, server_default="[]"),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("store_id", "name", name="uq_teams_store_name"),
 )
 
 visitors = Table(
@@ -118,8 +143,19 @@ conversations = Table(
     Column("last_message_at", UtcDateTime),
     Column("preview", String(200)),
     Column("language", String(35)),
+    # Routing: the team whose queue it waits in, and its place there.
+    Column("team_id", Id, ForeignKey("teams.id", ondelete="SET NULL")),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("queued_at", UtcDateTime),
+    # SLA clocks: the human clock starts at the first handoff.
+    Column("handoff_at", UtcDateTime),
+    Column("first_reply_at", UtcDateTime),
+    # The shopper's oldest message no person or bot has answered yet.
+    Column("awaiting_since", UtcDateTime),
+    Column("resolved_at", UtcDateTime),
     Index("ix_conversations_store_updated", "store_id", "updated_at"),
     Index("ix_conversations_visitor", "visitor_id"),
+    Index("ix_conversations_store_status", "store_id", "status", "assignee_id"),
 )
 
 events = Table(
@@ -247,4 +283,65 @@ store_models = Table(
     Column("lease_until", UtcDateTime),
     # Why the last training failed; cleared when one succeeds.
     Column("error", Text),
+)
+
+# CSAT: one request per resolution (`resolved_seq`), to the agent who resolved it or to
+# the bot (`agent_id` None); the score and comment arrive when the shopper answers.
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "conversation_id", Id, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("resolved_seq", Integer, nullable=False),
+    Column("resolved_by", String(16), nullable=False),
+    Column("agent_id", Id, ForeignKey("agents.id", ondelete="SET NULL")),
+    Column("score", Integer),
+    Column("comment", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("rated_at", UtcDateTime),
+    UniqueConstraint(
+        "conversation_id", "resolved_seq", name="uq_ratings_conversation_resolved_seq"
+    ),
+    Index("ix_ratings_store_rated", "store_id", "rated_at"),
+)
+
+# Replies agents insert by shortcut, one text per language.
+canned_replies = Table(
+    "canned_replies",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("shortcut", String(64), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint(
+        "store_id", "shortcut", "language", name="uq_canned_replies_store_shortcut_language"
+    ),
+)
+
+# Email a conversation sent ("out": an agent's reply to a shopper who left) or received
+# ("in": the shopper's answer), by Message-ID, so that nothing is sent or taken twice.
+emails = Table(
+    "emails",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "conversation_id", Id, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("direction", String(8), nullable=False),
+    Column("message_id", String(255), nullable=False),
+    Column("event_id", Id),
+    # "pending", "sent", "failed" (out); "received" (in).
+    Column("status", String(16), nullable=False),
+    Column("error", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("store_id", "message_id", name="uq_emails_store_message_id"),
+    Index("ix_emails_status", "status", "id"),
 )
