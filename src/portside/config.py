@@ -25,6 +25,16 @@ class Limits:
     heartbeat_s: float = 25.0
     hello_timeout_s: float = 10.0
     send_queue_frames: int = 2000
+    # Agents' replies by email to shoppers who left (services/email_out.py): how long a
+    # reply waits for the shopper to come back and see it live, and the tries to send it
+    # (the waits between them grow from email_retry_s, times four each time).
+    email_delay_s: float = 30.0
+    email_retry_s: float = 10.0
+    email_attempts: int = 4
+    # Shoppers' answers by email (services/email_in.py): the largest raw message taken,
+    # and how many a store takes a minute.
+    inbound_email_bytes: int = 5_000_000
+    inbound_emails_per_minute: int = 120
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,9 @@ class Settings:
     # The AI agent: "embedded" (the default, no API key, no network) or "off".
     agent: str = "embedded"
     limits: Limits = field(default_factory=Limits)
+    # A directory of Argos Translate packages (.argosmodel files) stores may translate
+    # with; None: no Argos on this server (ai/argos.py).
+    argos_packages: Path | None = None
     visitor_token_days: int = 365
     session_hours: int = 12
 
@@ -60,6 +73,9 @@ class Settings:
             redis_url=env.get("PORTSIDE_REDIS_URL", ""),
             public_url=env.get("PORTSIDE_PUBLIC_URL", "").rstrip("/"),
             agent=_agent(env.get("PORTSIDE_AGENT", "embedded")),
+            argos_packages=Path(env["PORTSIDE_ARGOS_PACKAGES"])
+            if env.get("PORTSIDE_ARGOS_PACKAGES")
+            else None,
             limits=limits,
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]

@@ -74,6 +74,12 @@ class Conflict(PortsideError):
     status = 409
 
 
+class AlreadyRated(Conflict):
+    """The shopper already answered this rating request."""
+
+    code = "already_rated"
+
+
 class RateLimited(PortsideError):
     code = "rate_limited"
     status = 429
@@ -91,6 +97,37 @@ class TokenInvalid(PortsideError):
 class TokenExpired(PortsideError):
     code = "token_expired"
     status = 401
+
+
+class EmailMalformed(PortsideError):
+    """What was posted to the inbound email endpoint is not an email we can read."""
+
+    code = "email_malformed"
+
+
+class EmailTooLarge(PortsideError):
+    code = "email_too_large"
+    status = 413
+
+
+class UnsupportedMediaType(PortsideError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+class ReplyTokenInvalid(PortsideError):
+    """An inbound email names a conversation with a reply address we did not sign."""
+
+    code = "reply_token_invalid"
+    status = 403
+
+
+class TranslationUnavailable(PortsideError):
+    """A message could not be translated (no translator for the pair, a time-out, a
+    refused translation): nothing was stored. `details` names the pair and why."""
+
+    code = "translation_unavailable"
+    status = 503
 
 
 class ServiceUnavailable(PortsideError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -11,6 +12,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from portside.services.demo import DEMO_STORE_KEY
+from tests.support.factories import open_teams_around_the_clock, services_for
+from tests.support.fake_llm import FakeLlm, fake_llm
 from tests.support.server import LiveServer, free_port
 
 CHROMIUM = os.environ.get("PORTSIDE_TEST_CHROMIUM") or shutil.which("chromium") or ""
@@ -33,8 +37,14 @@ def _demo_server(tmp_path_factory: pytest.TempPathFactory, agent: str) -> LiveSe
         check=True,
         capture_output=True,
     )
+    asyncio.run(_open_around_the_clock(live))
     live.start()
     return live
+
+
+async def _open_around_the_clock(live: LiveServer) -> None:
+    async with services_for(live.database_url, live.data_dir) as svc:
+        await open_teams_around_the_clock(svc, DEMO_STORE_KEY)
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +61,13 @@ def bot_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSe
     live = _demo_server(tmp_path_factory, "embedded")
     yield live
     live.stop()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeLlm]:
+    """An OpenAI-compatible endpoint a store's LLM settings can point at."""
+    async with fake_llm() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

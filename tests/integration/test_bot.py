@@ -13,7 +13,7 @@ from portside.services.context import Services
 from portside.services.demo import DEMO_PASSWORD, DEMO_STORE_KEY, do_seed_demo
 from portside.storage import case_store, store_store
 from tests.support.clients import WsClient, client_id, login, widget
-from tests.support.factories import services_for
+from tests.support.factories import open_teams_around_the_clock, services_for
 from tests.support.server import LiveServer
 
 SHIRT = "washed-linen-shirt"
@@ -28,6 +28,7 @@ async def bot_svc(bot_server: LiveServer) -> AsyncIterator[Services]:
 @pytest.fixture
 async def demo(bot_svc: Services, bot_server: LiveServer) -> str:
     await do_seed_demo(bot_svc, origins=[bot_server.origin])
+    await open_teams_around_the_clock(bot_svc, DEMO_STORE_KEY)
     return DEMO_STORE_KEY
 
 

@@ -188,6 +188,9 @@ async def test_retried_send_is_stored_once(server: LiveServer, store: StoreFixtu
         widget(server.ws_url, store.widget_key, store.origin) as shopper,
     ):
         await desk.expect("welcome")
+        # The store's consoles hear the agent come online, this one too.
+        came = await desk.expect("presence")
+        assert (came["agent_id"], came["presence"]) == (store.agents[0]["id"], "online")
         await shopper.expect("welcome")
         cid = client_id()
         await shopper.send(type="message.send", client_id=cid, text="Is it in stock?")

@@ -76,13 +76,25 @@ async def test_agents_hear_their_own_and_queued_conversations_and_summaries_of_t
             store.agents[0]["name"]
         ]
 
-        # Back in the queue: everyone hears it, so anyone can take it.
+        # Back in the queue while B is away, so nobody can be given it: everyone
+        # hears it, so anyone can take it.
+        await desk_b.send(type="presence.set", presence="away")
+        assert (await desk_b.expect("presence.ack"))["presence"] == "away"
         handoff = await http_a.post(f"/api/v1/conversations/{conversation_id}/handoff")
-        assert handoff.status_code == 200
+        assert handoff.json()["conversation"]["status"] == "queued"
         await say(shopper, "hello? anyone?")
         for desk in (desk_a, desk_b):
             frames = await desk.quiet(0.6)
             assert texts(frames) == ["hello? anyone?"]
+
+        # B comes back: the queue is routed to B (never back to A, who handed it on).
+        await desk_b.send(type="presence.set", presence="online")
+        await desk_b.expect("presence.ack")
+        await say(shopper, "still there?")
+        frames_a, frames_b = await desk_a.quiet(0.6), await desk_b.quiet(0.6)
+        assert texts(frames_b) == ["still there?"]
+        assert texts(frames_a) == []
+        assert inbox_rows(frames_a)[-1]["assignee_id"] == store.agents[1]["id"]
     for http in (http_a, http_b):
         await http.aclose()
 

@@ -14,7 +14,7 @@ from portside.clock import SystemClock
 from portside.config import Settings
 from portside.services.context import Services
 from portside.services.stores import do_create_agent, do_create_store
-from portside.storage import case_store
+from portside.storage import case_store, store_store, team_store
 from portside.storage.database import Database
 
 PASSWORD = "correct horse battery"
@@ -110,3 +110,18 @@ async def make_case(
             now=now,
         )
     )
+
+
+async def open_teams_around_the_clock(svc: Services, widget_key: str) -> None:
+    """Every team of the store always open. The demo's team keeps office hours in
+    Shanghai, and outside them the bot tells shoppers when a person is back: tests of
+    the bot and the queue that run at any hour want the store open
+    (tests/integration/test_off_hours.py has the hours)."""
+
+    def open_all(conn: Any) -> None:
+        store = store_store.find_store_by_key(conn, widget_key)
+        assert store is not None
+        for team in team_store.list_teams(conn, store.id):
+            team_store.update_team(conn, team.id, hours=None)
+
+    await svc.db.write(open_all)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,8 @@ class FakeLlm:
     # Seconds to wait before answering (longer than the store's timeout: a slow LLM).
     delay: float = 0.0
     status: int = 200
+    # Answers by what was asked (the last message's content), before `answer`.
+    respond: Callable[[str], str | None] | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     port: int = 0
@@ -92,12 +94,20 @@ class FakeLlm:
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": self.answer},
+                        "message": {"role": "assistant", "content": self._answer()},
                         "finish_reason": "stop",
                     }
                 ],
             },
         )
+
+    def _answer(self) -> str:
+        if self.respond is not None:
+            asked = str(self.requests[-1]["messages"][-1]["content"])
+            chosen = self.respond(asked)
+            if chosen is not None:
+                return chosen
+        return self.answer
 
 
 async def _respond(writer: asyncio.StreamWriter, status: int, body: dict[str, Any]) -> None:

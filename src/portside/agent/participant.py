@@ -19,17 +19,18 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from portside.agent.address import CHANGE_ADDRESS
+from portside.agent.away import OffHoursHelp
 from portside.agent.dialogue import Dialogue, Reply, Turn
 from portside.agent.flows import CANCEL_ORDER, ORDER_FLOWS, RETURN
 from portside.agent.handoff import Current, Lexicon, context_packet, named_orders
 from portside.agent.intents import IntentClassifier, IntentModel, Prediction, Vectors
 from portside.agent.language import conversation_language
 from portside.agent.learning import model_from_bytes
-from portside.agent.phrasing import DRAFT, LLM, ChatModel, Phraser
+from portside.agent.phrasing import DRAFT, LLM, Phraser
 from portside.agent.returns import OPEN_CASE
 from portside.commerce.orders import find_order_number
 from portside.commerce.shipping import shipping_or_none
-from portside.domain.ports import Subscription
+from portside.domain.ports import ChatModel, Subscription
 from portside.errors import PortsideError
 from portside.services.bot import (
     do_cancel_order,
@@ -74,6 +75,8 @@ class BotParticipant:
         # A store's own LLM, when it configures one (its `llm` settings), through `chat`.
         self._chat = chat
         self._phraser = Phraser(chat, dialogue.replies) if chat is not None else None
+        # Outside business hours: when a person is back, and the shopper's email.
+        self._away = OffHoursHelp(svc, dialogue.replies)
         self._make_classifier = classifier
         self._make_identifier = identifier
         self._classifier: IntentClassifier | None = None
@@ -175,6 +178,11 @@ class BotParticipant:
         # Until the shopper's language is known, the bot speaks the store's.
         speaking = lang or store["default_language"]
         flow = _flow(context["recent"])
+        # Waiting for a person outside hours, an address is for the email the bot
+        # offered (unless a flow asks for it as a proof).
+        taken = None if flow else await self._away.take_email(turn, context, speaking)
+        if taken is not None:
+            return taken
         number = (flow or {}).get("order")
         # A bare number is an order number when one is expected; otherwise it may be a
         # postcode (the proof the flow asks for), so only "LP…" or "#…" counts.
@@ -226,10 +234,15 @@ class BotParticipant:
             # It shipped between the question and the yes.
             replies = self.dialogue.replies
             text_out = replies.say(replies.speaks(speaking), "address_too_late", order=str(number))
-        packet = None
+        packet, away = None, None
         if reply.handoff is not None:
             current = Current(text, reply.intent, reply.understood, reply.flow)
             packet = await self._packet(store_id, conversation_id, reply.handoff, lang, current)
+            away = await self._away.note(store_id, context, speaking)
+        unrouted = None
+        if away is not None and reply.handoff is not None:
+            # Said only if no agent (one working late) can take it at once.
+            unrouted = self._away.with_note(reply.handoff, text_out, away)
         await do_send_bot_message(
             self.svc,
             store_id=store_id,
@@ -244,9 +257,11 @@ class BotParticipant:
                 **({"flow": reply.flow} if reply.flow else {}),
                 **({"verified_order": reply.verified} if reply.verified else {}),
                 **llm_details,
+                **(away.details if away is not None else {}),
             },
             handoff_reason=reply.handoff,
             handoff_context=packet,
+            unrouted_text=unrouted,
             open_case=reply.payload if reply.action == OPEN_CASE else None,
         )
         return reply
@@ -290,6 +305,7 @@ class BotParticipant:
                 handoff_event_id=int(handoff["event_id"]),
                 packet=packet,
             )
+            await self._away.after_button(handoff, packet.get("language"))
 
     async def _packet(
         self,
@@ -320,6 +336,16 @@ class BotParticipant:
             country=history["country"],
             timezone=history["timezone"],
         )
+
+    async def understand(
+        self, store_id: int, text: str, language: str | None, model_version: int
+    ) -> tuple[str | None, Prediction]:
+        """The language and intent of a message, read as a shopper's turn is (the
+        store's own model when it has one): for an agent's suggested replies."""
+        assert self._ready is not None, "start() first"
+        await self._ready
+        model = await self._store_model(store_id, model_version)
+        return await self._understand(text, language, model)
 
     async def embed(self, texts: list[str]) -> Vectors:
         """Vectors of texts, on the model thread (between shoppers' turns)."""

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import unicodedata
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from portside.agent.redaction import redact, restore
 from portside.agent.replies import Replies
+from portside.domain.grounding import numbers, unquote
+from portside.domain.ports import ChatModel
+from portside.domain.redaction import redact, restore
 from portside.services.settings import LlmSettings
 
 log = logging.getLogger(__name__)
@@ -31,23 +29,6 @@ DRAFT = "draft"
 TIMEOUT = "timeout"
 UNGROUNDED = "ungrounded"
 ERROR = "error"
-
-
-class ChatModel(Protocol):
-    """The port to an LLM: one chat completion (ai/llm.py implements it)."""
-
-    async def complete(
-        self,
-        *,
-        base_url: str,
-        model: str,
-        api_key: str | None,
-        messages: Sequence[Mapping[str, str]],
-        timeout_s: float,
-        max_tokens: int = 400,
-    ) -> str: ...
-
-    async def aclose(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -120,7 +101,7 @@ class Phraser:
         except Exception as exc:  # whatever the provider does, the shopper gets the draft
             log.warning("the store's LLM failed: %s", exc)
             return Phrased(draft, DRAFT, ERROR)
-        text = restore(_unquote(answer), replaced)
+        text = restore(unquote(answer), replaced)
         if text is None or not grounded(draft, text):
             return Phrased(draft, DRAFT, UNGROUNDED)
         return Phrased(text, LLM)
@@ -132,28 +113,3 @@ def grounded(draft: str, candidate: str) -> bool:
     if not candidate.strip() or len(candidate) > 3 * len(draft) + 200:
         return False
     return numbers(candidate) == numbers(draft)
-
-
-_NUMBER = re.compile(r"\d+(?:[-./,:]\d+)*")
-
-
-def numbers(text: str) -> set[str]:
-    """The numbers in `text`, as digits: "€12.50" and "12,50 €" are both "1250", "03" is
-    "3", full-width "２０" is "20". A date or a time stays whole ("2026-03-05" is
-    "2026-3-5"), so its parts do not pass for other numbers ("only 3 left")."""
-    found = set()
-    for match in _NUMBER.finditer(text):
-        token = match.group()
-        groups = [
-            "".join(str(unicodedata.decimal(char)) for char in group).lstrip("0") or "0"
-            for group in re.split(r"\D", token)
-        ]
-        found.add("-".join(groups) if re.search(r"[-/:]", token) else "".join(groups))
-    return found
-
-
-def _unquote(text: str) -> str:
-    text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'“”「":
-        text = text[1:-1].strip()
-    return text

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import quote
 
 STATUSES = ("processing", "shipped", "in_transit", "out_for_delivery", "delivered", "cancelled")
 # "LP10231", "lp-10231", "#10231": unmistakably an order number. "10231" alone may be
@@ -31,6 +32,30 @@ def find_order_number(text: str, *, bare: bool = True) -> str | None:
 def find_order_numbers(text: str) -> list[str]:
     """Every order number marked as one ("LP…", "#…") in a message, in order."""
     return list(dict.fromkeys(f"LP{m.group(1)}" for m in _MARKED.finditer(text)))
+
+
+# Carriers' public tracking pages, by the first word of the carrier's name. A store's
+# connector may give an order its own `tracking_url`, which wins.
+_TRACKING_PAGES = {
+    "dhl": "https://www.dhl.com/global-en/home/tracking/tracking-express.html?submit=1&tracking-id={}",
+    "ups": "https://www.ups.com/track?tracknum={}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={}",
+    "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
+    "correios": "https://rastreamento.correios.com.br/app/index.php?objetos={}",
+}
+
+
+def tracking_url(order: dict[str, Any]) -> str | None:
+    """Where the shopper can follow the parcel: the order's own `tracking_url`, else the
+    carrier's page for its tracking number; None when neither is known."""
+    own = order.get("tracking_url")
+    if isinstance(own, str) and own.startswith(("https://", "http://")):
+        return own
+    carrier, number = order.get("carrier"), order.get("tracking")
+    if not isinstance(carrier, str) or not carrier.split() or not number:
+        return None
+    page = _TRACKING_PAGES.get(carrier.split()[0].lower())
+    return page.format(quote(str(number), safe="")) if page else None
 
 
 def demo_orders(today: date) -> list[dict[str, Any]]:

@@ -26,6 +26,14 @@ class EventType(StrEnum):
     CONTEXT_UPDATED = "conversation.context_updated"
     # What the bot hands a person with the conversation (see docs/protocol.md).
     HANDOFF_CONTEXT = "conversation.handoff_context"
+    # The shopper is asked to rate a resolution, and answers (services/csat.py).
+    CSAT_REQUESTED = "csat.requested"
+    CSAT_RATED = "csat.rated"
+    # An agent's reply went out by email to a shopper who had left, or could not
+    # (services/email_out.py); agents only.
+    MESSAGE_EMAILED = "message.emailed"
+    # A shopper's message translated for agents, kept so it is translated once.
+    MESSAGE_TRANSLATED = "message.translated"
 
 
 class ActorType(StrEnum):
@@ -37,7 +45,13 @@ class ActorType(StrEnum):
 
 # Events an agent sees but a shopper never does.
 INTERNAL_EVENTS = frozenset(
-    {EventType.NOTE_CREATED, EventType.CONTEXT_UPDATED, EventType.HANDOFF_CONTEXT}
+    {
+        EventType.NOTE_CREATED,
+        EventType.CONTEXT_UPDATED,
+        EventType.HANDOFF_CONTEXT,
+        EventType.MESSAGE_EMAILED,
+        EventType.MESSAGE_TRANSLATED,
+    }
 )
 
 # Who may move a conversation from one state to another. A move to ASSIGNED from

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+from portside.domain.translation import LanguagePair
 
 BusHandler = Callable[[str, dict[str, Any]], None]
 
@@ -34,3 +37,61 @@ class EventBus(Protocol):
         the closed ones), on this node and on every other.
         """
         ...
+
+
+class Translator(Protocol):
+    """Machine translation by one provider (ai/translation.py, ai/argos.py)."""
+
+    @property
+    def provider(self) -> str:
+        """ "llm" or "argos": stored with each translation."""
+        ...
+
+    def pairs(self) -> list[LanguagePair] | None:
+        """The language pairs it translates; None when any pair (an LLM)."""
+        ...
+
+    async def translate(self, text: str, *, source: str, target: str) -> str:
+        """`text` in `target`, checked by domain/grounding.py. Raises TranslationFailed
+        (domain/translation.py); the caller bounds the time it may take."""
+        ...
+
+
+@dataclass(frozen=True)
+class LlmEndpoint:
+    """A store's OpenAI-compatible endpoint, as the translator needs it."""
+
+    base_url: str
+    model: str
+    api_key: str | None
+    timeout_s: float
+
+
+class Translators(Protocol):
+    """The translators this server can offer a store (the composition root picks them)."""
+
+    def llm(self, endpoint: LlmEndpoint) -> Translator: ...
+
+    async def argos(self) -> Translator:
+        """The server's Argos Translate, ready; raises TranslationFailed (NOT_SET_UP)
+        saying why there is none (not installed, no language packages)."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class ChatModel(Protocol):
+    """The port to an LLM: one chat completion (ai/llm.py implements it)."""
+
+    async def complete(
+        self,
+        *,
+        base_url: str,
+        model: str,
+        api_key: str | None,
+        messages: Sequence[Mapping[str, str]],
+        timeout_s: float,
+        max_tokens: int = 400,
+    ) -> str: ...
+
+    async def aclose(self) -> None: ...

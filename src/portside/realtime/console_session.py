@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from portside.errors import Forbidden, NotAuthenticated, PortsideError
 from portside.realtime.connection import Connection, Socket
+from portside.realtime.desk import Desk
 from portside.realtime.hub import Hub
 from portside.realtime.protocol import (
     Close,
@@ -30,6 +32,7 @@ from portside.services.auth import check_session
 from portside.services.context import Services
 from portside.services.conversations import do_send_agent_message
 from portside.services.identity import AgentIdentity
+from portside.services.presence import do_set_presence
 
 MAX_RESUME = 1000
 MAX_SENDS_IN_FLIGHT = 256
@@ -39,6 +42,7 @@ async def run_console(
     socket: Socket,
     svc: Services,
     hub: Hub,
+    desk: Desk,
     *,
     cookie: str | None,
     origin_ok: bool,
@@ -54,11 +58,13 @@ async def run_console(
     except NotAuthenticated as exc:
         await refuse(socket, exc, Close.NOT_AUTHENTICATED)
         return
-    await serve_admitted(socket, hub, address, lambda: _serve(socket, svc, hub, agent, address))
+    await serve_admitted(
+        socket, hub, address, lambda: _serve(socket, svc, hub, desk, agent, address)
+    )
 
 
 async def _serve(
-    socket: Socket, svc: Services, hub: Hub, agent: AgentIdentity, address: str
+    socket: Socket, svc: Services, hub: Hub, desk: Desk, agent: AgentIdentity, address: str
 ) -> None:
     hello = await receive_hello(socket, svc)
     if hello is None:
@@ -92,10 +98,18 @@ async def _serve(
         await svc.bus.flush()
         for conversation_id in resume:
             conn.replay(conversation_id)
-        handler = _ConsoleFrames(svc, conn, agent)
-        async with heartbeat(conn, limits.heartbeat_s):
-            await receive_loop(socket, conn, svc, handler.handle, frames_per_10s=None)
-            await handler.drain()
+        handler = _ConsoleFrames(svc, conn, agent, desk)
+        # Presence is written beside the first frames, not before them: a `follow` sent
+        # right after `welcome` must take effect at once.
+        arrived = asyncio.get_running_loop().create_task(desk.connected(agent))
+        try:
+            async with heartbeat(conn, limits.heartbeat_s):
+                await receive_loop(socket, conn, svc, handler.handle, frames_per_10s=None)
+                await handler.drain()
+        finally:
+            with contextlib.suppress(Exception):
+                await arrived
+            await desk.disconnected(agent)
     finally:
         hub.detach(conn)
         await conn.stop()
@@ -122,10 +136,11 @@ async def _resume_points(svc: Services, agent: AgentIdentity, raw: object) -> di
 
 
 class _ConsoleFrames:
-    def __init__(self, svc: Services, conn: Connection, agent: AgentIdentity) -> None:
+    def __init__(self, svc: Services, conn: Connection, agent: AgentIdentity, desk: Desk) -> None:
         self.svc = svc
         self.conn = conn
         self.agent = agent
+        self.desk = desk
         self._visitor_of: dict[int, int] = {}
         # Sends in flight, the latest per conversation. An agent works many
         # conversations at once: their sends proceed side by side, while the sends into
@@ -134,6 +149,15 @@ class _ConsoleFrames:
 
     async def handle(self, message: dict[str, Any]) -> None:
         kind = message["type"]
+        await self.desk.active(self.agent)
+        if kind == "activity":
+            # The console saw the agent at the keyboard (sent at most every 30 s).
+            return
+        if kind == "presence.set":
+            self.desk.chose(self.agent)
+            chosen = await do_set_presence(self.svc, self.agent, message.get("presence"))
+            self.conn.send(frame("presence.ack", ref=message.get("ref"), presence=chosen.value))
+            return
         if kind in ("message.send", "note.send"):
             conversation_id = required_int(message, "conversation_id")
             if len(self._sending) >= MAX_SENDS_IN_FLIGHT:
@@ -180,6 +204,8 @@ class _ConsoleFrames:
                 client_id=message.get("client_id"),
                 text=message.get("text"),
                 note=message["type"] == "note.send",
+                # A reply in the shopper's language, or none (services/translation.py).
+                translate="translate" in message and frame_bool(message, "translate"),
             )
         except PortsideError as exc:
             self.conn.send_error(exc, message.get("ref"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,9 @@ class Hub:
         self.svc = svc
         self._rooms: dict[int, _Room] = {}
         self._per_address: Counter[str] = Counter()
+        # Told of every status change of a store with clients here (the desk updates
+        # the places of the shoppers who wait).
+        self.on_status_change: Callable[[int], None] | None = None
 
     @property
     def connection_count(self) -> int:
@@ -117,6 +121,15 @@ class Hub:
                 ):
                     conn.deliver(message)
             self._summarise(store_id, room, message)
+            if (
+                message["event"]["type"] == "conversation.status_changed"
+                and self.on_status_change is not None
+            ):
+                self.on_status_change(store_id)
+        elif kind == "presence":
+            presence = frame("presence", agent_id=message["agent_id"], presence=message["presence"])
+            for conn in room.consoles:
+                conn.send(presence)
         elif kind == "typing":
             typing = frame(
                 "typing",
@@ -148,6 +161,31 @@ class Hub:
         room.inbox.clear()
         for conn in room.consoles:
             conn.send_encoded(text)
+
+    def console_agents(self) -> set[int]:
+        """The agents with a console open on this node."""
+        return {
+            conn.agent_id
+            for room in self._rooms.values()
+            for conn in room.consoles
+            if conn.agent_id is not None
+        }
+
+    def has_visitor(self, store_id: int, visitor_id: int) -> bool:
+        """Whether the visitor has a widget open on this node (the email relay asks)."""
+        room = self._rooms.get(store_id)
+        return room is not None and visitor_id in room.visitors
+
+    def waiting_visitors(self, store_id: int) -> set[int]:
+        room = self._rooms.get(store_id)
+        return set(room.visitors) if room is not None else set()
+
+    def send_to_visitor(self, store_id: int, visitor_id: int, message: dict[str, Any]) -> None:
+        room = self._rooms.get(store_id)
+        if room is None:
+            return
+        for conn in room.visitors.get(visitor_id, ()):
+            conn.send(message)
 
     async def close_all(self, code: int = Close.RESTARTING) -> None:
         """Tell every client to reconnect (the server is stopping)."""

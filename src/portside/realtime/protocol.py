@@ -11,10 +11,31 @@ VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
 
 WIDGET_TYPES = frozenset(
-    {"hello", "message.send", "typing", "sync", "context.update", "person.request", "ping", "pong"}
+    {
+        "hello",
+        "message.send",
+        "typing",
+        "sync",
+        "context.update",
+        "person.request",
+        "csat.submit",
+        "ping",
+        "pong",
+    }
 )
 CONSOLE_TYPES = frozenset(
-    {"hello", "message.send", "note.send", "typing", "sync", "follow", "ping", "pong"}
+    {
+        "hello",
+        "message.send",
+        "note.send",
+        "typing",
+        "sync",
+        "follow",
+        "presence.set",
+        "activity",
+        "ping",
+        "pong",
+    }
 )
 ALL_TYPES = WIDGET_TYPES | CONSOLE_TYPES
 

@@ -30,6 +30,7 @@ from portside.realtime.session import (
 from portside.services.catalog import find_store_by_key
 from portside.services.context import Services
 from portside.services.conversations import do_request_person, do_send_visitor_message
+from portside.services.csat import do_submit_rating
 from portside.services.inbox import find_visitor_conversation
 from portside.services.visitors import clean_context, do_identify_visitor, do_update_context
 
@@ -155,6 +156,17 @@ class _WidgetFrames:
                 visitor_id=self.visitor_id,
                 context=clean_context(message.get("context")),
             )
+        elif kind == "csat.submit":
+            rated = await do_submit_rating(
+                self.svc,
+                store_id=self.store_id,
+                visitor_id=self.visitor_id,
+                conversation_id=required_int(message, "conversation_id"),
+                resolved_seq=required_int(message, "resolved_seq"),
+                score=message.get("score"),
+                comment=message.get("comment"),
+            )
+            self.conn.send(ack_frame(message.get("ref"), rated, False))
         else:
             raise Forbidden(f"A widget cannot send {kind}.")
 

@@ -77,6 +77,7 @@ def create_conversation(svc: Services, conn: Connection, store_id: int, visitor:
         conn, store_id=store_id, visitor_id=visitor.id, now=now, language=visitor.language
     )
     seq = store.take_next_seq(conn, conversation_id, now)
+    assert seq is not None
     return store.insert_event(
         conn,
         store_id=store_id,
@@ -98,7 +99,10 @@ def change_status(
     target: Status,
     assignee: int | None,
     reason: str | None = None,
+    **changes: Any,
 ) -> Event:
+    """Move the conversation to `target`; `changes` to its row go with it. Refused with
+    Conflict if another transaction changed its status since `row` was read."""
     now = svc.clock.now()
     assignee_data = None
     if assignee is not None:
@@ -118,8 +122,10 @@ def change_status(
         EventType.STATUS_CHANGED,
         data,
         now=now,
+        expect_status=row.status,
         status=target.value,
         assignee_id=assignee,
+        **changes,
     )
 
 
@@ -137,6 +143,14 @@ def append_message(
     changes: dict[str, Any] = {}
     if kind is EventType.MESSAGE_CREATED:
         changes = {"preview": text[:PREVIEW_CHARS], "last_message_at": now}
+        # The SLA clocks: a shopper's message waits until a person or the bot answers;
+        # a person's first reply ends the first-response clock.
+        if actor.type is ActorType.VISITOR:
+            changes["awaiting_since"] = row.awaiting_since or now
+        else:
+            changes["awaiting_since"] = None
+        if actor.type is ActorType.AGENT and row.first_reply_at is None:
+            changes["first_reply_at"] = now
     data = {"text": text, "client_id": client_id, **(extra or {})}
     return append_event(svc, conn, row, actor, kind, data, client_id, now=now, **changes)
 
@@ -151,12 +165,15 @@ def append_event(
     client_id: str | None = None,
     *,
     now: datetime | None = None,
+    expect_status: str | None = None,
     **changes: Any,
 ) -> Event:
     """The conversation's next event, its `changes` to the conversation's row made with
     it. With `client_id`, the unique index keeps one however often it is written."""
     now = now or svc.clock.now()
-    seq = store.take_next_seq(conn, row.id, now, **changes)
+    seq = store.take_next_seq(conn, row.id, now, expect_status=expect_status, **changes)
+    if seq is None:
+        raise Conflict("Someone changed this conversation at the same moment; look at it again.")
     return store.insert_event(
         conn,
         store_id=row.store_id,

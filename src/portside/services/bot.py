@@ -5,7 +5,9 @@ one transaction each and publish after commit like every other. A reply is keyed
 shopper's message it answers (`client_id` "bot:<event id>"), so the unique index on
 (conversation, client_id) lets one reply in however many times it is attempted, on
 however many nodes. Nothing is written once the conversation has left the bot: the
-moment a handoff commits, the bot says nothing more.
+moment a handoff commits, the bot says nothing more. Except outside business hours:
+while the conversation waits in the queue with no person to be reached, the bot keeps
+answering (services/opening.py), until a person takes it.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from portside.services._log import (
     Outcome,
     append_event,
     append_message,
-    change_status,
     get_conversation,
     write,
 )
 from portside.services.context import Services
 from portside.services.conversations import SendResult
+from portside.services.opening import bot_stands_in
+from portside.services.routing import priority_of_orders, queue_and_route, would_route
 from portside.storage import case_store, intent_store, knowledge_store, store_store
 from portside.storage import conversation_store as store
 
@@ -47,13 +50,17 @@ async def do_send_bot_message(
     handoff_reason: str | None = None,
     handoff_context: dict[str, Any] | None = None,
     open_case: dict[str, Any] | None = None,
+    unrouted_text: str | None = None,
 ) -> SendResult | None:
     """The bot's answer to the shopper's message `reply_to`, and with `handoff_reason` its
     handoff to the queue in the same transaction, preceded by the context packet for
     the person who takes it. With `open_case` (`{"kind", "data"}`), the case it opens,
     in the same transaction: `{case}` in the text and the packet's `case_id` become its
     number. None if the bot no longer has the conversation (a person took it, or it
-    was handed off meanwhile)."""
+    was handed off meanwhile, within business hours). In a conversation that waits
+    outside business hours, a handoff writes its packet but does not queue it again.
+    `unrouted_text` is said instead of `text` when the handoff finds no agent who can
+    take it at once (outside hours: when a person is back)."""
     client_id = bot_client_id(reply_to)
 
     def attempt(conn: Connection, careful: bool) -> Outcome[SendResult | None]:
@@ -62,9 +69,16 @@ async def do_send_bot_message(
             previous = store.find_event_by_client_id(conn, row.id, client_id)
             if previous is not None:
                 return SendResult(store.event_from_row(previous, row.visitor_id), True), [], None
-        if Status(row.status) is not Status.BOT:
+        if not bot_stands_in(conn, row, svc.clock.now()):
             return None, [], None
+        waiting = Status(row.status) is Status.QUEUED
         said, context, facts = text, dict(handoff_context or {}), details
+        if (
+            handoff_reason is not None
+            and unrouted_text is not None
+            and (waiting or not would_route(conn, row, svc.clock.now()))
+        ):
+            said = unrouted_text
         if open_case is not None:
             case_id = case_store.insert_case(
                 conn,
@@ -75,14 +89,14 @@ async def do_send_bot_message(
                 data=open_case["data"],
                 now=svc.clock.now(),
             )
-            said = text.replace("{case}", str(case_id))
+            said = said.replace("{case}", str(case_id))
             context["case_id"] = case_id
             facts = {**details, "case_id": case_id}
         message = append_message(
             svc, conn, row, BOT, EventType.MESSAGE_CREATED, said, client_id, {"bot": facts}
         )
         if handoff_reason is None:
-            standing = Standing(Status.BOT)
+            standing = Standing(Status(row.status))
             return SendResult(message, False, standing), [message], standing
         packet = append_event(
             svc,
@@ -92,9 +106,13 @@ async def do_send_bot_message(
             EventType.HANDOFF_CONTEXT,
             {"reason": handoff_reason, **context},
         )
-        handoff = change_status(svc, conn, row, BOT, Status.QUEUED, None, handoff_reason)
-        standing = Standing(Status.QUEUED)
-        return SendResult(message, False, standing), [message, packet, handoff], standing
+        if waiting:
+            standing = Standing(Status.QUEUED)
+            return SendResult(message, False, standing), [message, packet], standing
+        routed, standing = queue_and_route(
+            svc, conn, row, BOT, handoff_reason, orders=_proven_orders(conn, store_id, context)
+        )
+        return SendResult(message, False, standing), [message, packet, *routed], standing
 
     return await write(svc, attempt)
 
@@ -115,8 +133,16 @@ async def do_write_handoff_context(
         row = get_conversation(conn, store_id, conversation_id)
         if careful and store.find_event_by_client_id(conn, row.id, client_id) is not None:
             return None, [], None
+        # The packet names the orders the shopper proved: the store's priority rules
+        # may move the conversation up the queue.
+        changes: dict[str, Any] = {}
+        if row.status == Status.QUEUED.value:
+            changes["priority"] = max(
+                int(row.priority or 0),
+                priority_of_orders(conn, store_id, _proven_orders(conn, store_id, packet)),
+            )
         event = append_event(
-            svc, conn, row, BOT, EventType.HANDOFF_CONTEXT, packet, client_id=client_id
+            svc, conn, row, BOT, EventType.HANDOFF_CONTEXT, packet, client_id=client_id, **changes
         )
         return event, [event], Standing(Status(row.status), row.assignee_id)
 
@@ -131,7 +157,8 @@ async def get_handoff_history(
     svc: Services, *, store_id: int, conversation_id: int
 ) -> dict[str, Any] | None:
     """What a context packet is made from: the conversation's latest events and where
-    the shopper is (page, country, time zone, language)."""
+    the shopper is (page, country, time zone, language); and what the bot needs to tell
+    them when a person is back (status, team, email, the store's zone and language)."""
 
     def query(conn: Connection) -> dict[str, Any] | None:
         row = store.find_conversation(conn, store_id, conversation_id)
@@ -146,6 +173,13 @@ async def get_handoff_history(
             after_seq=max(0, last - HISTORY_EVENTS),
             limit=HISTORY_EVENTS,
         )
+        shop = store_store.find_store(conn, store_id)
+        where = {
+            "status": row.status,
+            "team_id": row.team_id,
+            "store_timezone": shop.timezone if shop is not None else "UTC",
+            "store_language": shop.default_language if shop is not None else "en",
+        }
         if visitor is None:
             return {
                 "events": events,
@@ -153,6 +187,8 @@ async def get_handoff_history(
                 "country": None,
                 "timezone": None,
                 "language": None,
+                "email": None,
+                **where,
             }
         page = None
         if visitor.page_url or visitor.product:
@@ -167,6 +203,8 @@ async def get_handoff_history(
             "country": visitor.country,
             "timezone": visitor.timezone,
             "language": visitor.language,
+            "email": visitor.email,
+            **where,
         }
 
     return await svc.db.read(query)
@@ -181,11 +219,12 @@ async def get_turn_context(
 ) -> dict[str, Any] | None:
     """What the bot needs to answer the shopper's message at `seq`: the store, the
     conversation and visitor, the product in view, the store's knowledge, and the events
-    just before. None if the conversation is no longer with the bot."""
+    just before. None if the conversation is no longer with the bot (nor waiting in the
+    queue outside business hours)."""
 
     def query(conn: Connection) -> dict[str, Any] | None:
         row = store.find_conversation(conn, store_id, conversation_id)
-        if row is None or Status(row.status) is not Status.BOT:
+        if row is None or not bot_stands_in(conn, row, svc.clock.now()):
             return None
         shop = store_store.find_store(conn, store_id)
         visitor = store_store.find_visitor(conn, store_id, row.visitor_id)
@@ -208,9 +247,15 @@ async def get_turn_context(
                 # Read with the store's row, on every turn: a change applies at once, on
                 # every node, for no extra query.
                 "settings": dict(shop.settings or {}),
+                "timezone": shop.timezone,
             },
+            # "queued": it waits for a person outside business hours.
+            "status": row.status,
+            "team_id": row.team_id,
             "visitor_language": visitor.language,
             "visitor_country": visitor.country,
+            "visitor_timezone": visitor.timezone,
+            "visitor_email": visitor.email,
             "product": product,
             "knowledge": knowledge_store.list_entries(conn, store_id),
             # The version of the store's own intent model (0: it has none).
@@ -269,3 +314,14 @@ async def do_cancel_order(svc: Services, store_id: int, number: str) -> bool:
         return True
 
     return await svc.db.write(cancel)
+
+
+def _proven_orders(conn: Connection, store_id: int, packet: dict[str, Any]) -> list[dict[str, Any]]:
+    """The orders the shopper proved are theirs, for the store's priority rules."""
+    found = []
+    for named in packet.get("orders") or ():
+        if named.get("verified"):
+            order = store_store.find_order(conn, store_id, str(named.get("number")))
+            if order is not None:
+                found.append(order)
+    return found

@@ -1,4 +1,4 @@
-"""Reading a store's settings, agents and catalogue."""
+"""Reading a store and its catalogue (its agents: services/agents.py)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,6 @@ async def get_store(svc: Services, store_id: int) -> Any:
     if row is None:
         raise NotFound("This store does not exist.")
     return row
-
-
-async def list_agents(svc: Services, store_id: int) -> list[dict[str, Any]]:
-    rows = await svc.db.read(lambda conn: store_store.list_agents(conn, store_id))
-    return [{"id": r.id, "name": r.name, "email": r.email, "role": r.role} for r in rows]
 
 
 async def list_products(svc: Services, store_id: int) -> list[dict[str, Any]]:

@@ -8,8 +8,9 @@ from typing import Any
 from portside.clock import Clock
 from portside.config import Settings
 from portside.domain.conversations import Event, Standing
-from portside.domain.ports import EventBus
+from portside.domain.ports import EventBus, Translators
 from portside.domain.ratelimit import SlidingWindowLimiter
+from portside.services.opening import OpeningHoursCache
 from portside.storage.database import Database
 
 
@@ -24,6 +25,7 @@ class Limiters:
     new_visitors: SlidingWindowLimiter
     logins: SlidingWindowLimiter
     logins_by_address: SlidingWindowLimiter
+    inbound_emails: SlidingWindowLimiter
 
 
 @dataclass
@@ -32,9 +34,14 @@ class Services:
     db: Database
     bus: EventBus
     clock: Clock
+    # Translation between agents and shoppers (None: this server has none).
+    translators: Translators | None = None
     limiters: Limiters = field(init=False)
+    # Teams' business hours, kept per store for a short time (services/opening.py).
+    opening_hours: OpeningHoursCache = field(init=False)
 
     def __post_init__(self) -> None:
+        self.opening_hours = OpeningHoursCache(self.clock)
         limits = self.settings.limits
         self.limiters = Limiters(
             messages=SlidingWindowLimiter(self.clock, limit=limits.messages_per_10s, window_s=10),
@@ -48,6 +55,9 @@ class Services:
             # An office of agents behind one address must still be able to log in.
             logins_by_address=SlidingWindowLimiter(
                 self.clock, limit=limits.logins_per_minute * 10, window_s=60
+            ),
+            inbound_emails=SlidingWindowLimiter(
+                self.clock, limit=limits.inbound_emails_per_minute, window_s=60
             ),
         )
 

@@ -26,9 +26,17 @@ from portside.domain.conversations import (
     status_after_visitor_message,
 )
 from portside.domain.ratelimit import SlidingWindowLimiter
-from portside.errors import InvalidTransition, NotFound, RateLimited
+from portside.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    InvalidTransition,
+    NotFound,
+    RateLimited,
+)
 from portside.services._log import (
     Outcome,
+    append_event,
     append_message,
     change_status,
     create_conversation,
@@ -36,9 +44,13 @@ from portside.services._log import (
     write,
 )
 from portside.services.context import Services
+from portside.services.csat import request_rating
 from portside.services.identity import AgentIdentity
+from portside.services.opening import find_next_opening_cached
+from portside.services.routing import do_route_queue, queue_and_route
+from portside.services.translation import translate_reply
 from portside.storage import conversation_store as store
-from portside.storage import store_store
+from portside.storage import routing_store, store_store
 
 # Where a shopper's message, sent while the conversation is with the bot, is announced:
 # the AI agent owes it a reply.
@@ -46,6 +58,9 @@ TURNS_TOPIC = "agent:turns"
 # Where a handoff the bot did not make is announced: the AI agent writes its context
 # packet for the person who takes the conversation.
 HANDOFFS_TOPIC = "agent:handoffs"
+# Where an agent's reply is announced: the email relay sends it to a shopper who has
+# left (services/email_out.py).
+REPLIES_TOPIC = "conversation:replies"
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,9 @@ class SendResult:
     duplicate: bool
     # Where the conversation stands after it (None for a duplicate).
     standing: Standing | None = None
+    # The team whose queue the conversation is in, if any (its hours decide whether
+    # the bot keeps answering while the conversation waits).
+    team_id: int | None = None
 
 
 async def do_send_visitor_message(
@@ -66,8 +84,10 @@ async def do_send_visitor_message(
     client_id: object,
     text: object,
     conversation_id: int | None = None,
+    via: str | None = None,
 ) -> SendResult:
-    """A shopper's message: into the given conversation, or their latest, or a new one."""
+    """A shopper's message: into the given conversation, or their latest, or a new one.
+    `via` says how it came when not from the widget ("email", in its data)."""
     client_id, cleaned = _check_message(
         svc, client_id, text, svc.limiters.messages, f"visitor:{visitor_id}"
     )
@@ -103,13 +123,20 @@ async def do_send_visitor_message(
             new_events.append(change_status(svc, conn, row, actor, target, assignee=None))
             standing = Standing(target)
         message = append_message(
-            svc, conn, row, actor, EventType.MESSAGE_CREATED, cleaned, client_id
+            svc,
+            conn,
+            row,
+            actor,
+            EventType.MESSAGE_CREATED,
+            cleaned,
+            client_id,
+            {"via": via} if via else None,
         )
         new_events.append(message)
-        return SendResult(message, False, standing), new_events, standing
+        return SendResult(message, False, standing, row.team_id), new_events, standing
 
     result = await write(svc, attempt)
-    if result.standing is not None and result.standing.status is Status.BOT:
+    if result.standing is not None and await _bot_answers(svc, store_id, result):
         await svc.bus.publish(
             TURNS_TOPIC,
             {
@@ -122,6 +149,17 @@ async def do_send_visitor_message(
             },
         )
     return result
+
+
+async def _bot_answers(svc: Services, store_id: int, result: SendResult) -> bool:
+    """The bot answers while it has the conversation, and while the conversation waits
+    in the queue outside business hours (checked again, uncached, when it writes)."""
+    status = result.standing.status if result.standing is not None else None
+    if status is Status.BOT:
+        return True
+    if status is not Status.QUEUED:
+        return False
+    return await find_next_opening_cached(svc, store_id, result.team_id) is not None
 
 
 async def do_request_person(svc: Services, *, store_id: int, visitor_id: int) -> Event | None:
@@ -142,9 +180,8 @@ async def do_request_person(svc: Services, *, store_id: int, visitor_id: int) ->
         if Status(row.status) is not Status.BOT:
             return None, new_events, Standing(Status(row.status), row.assignee_id)
         actor = Actor(ActorType.VISITOR, visitor_id)
-        event = change_status(svc, conn, row, actor, Status.QUEUED, None, "asked_for_person")
-        new_events.append(event)
-        return event, new_events, Standing(Status.QUEUED)
+        routed, standing = queue_and_route(svc, conn, row, actor, "asked_for_person")
+        return routed[0], new_events + routed, standing
 
     handoff = await write(svc, attempt)
     if handoff is not None:
@@ -168,11 +205,21 @@ async def do_send_agent_message(
     client_id: object,
     text: object,
     note: bool = False,
+    translate: bool = False,
 ) -> SendResult:
-    """An agent's reply (which takes an unassigned conversation) or internal note."""
+    """An agent's reply (which takes an unassigned conversation) or internal note. With
+    `translate`, the reply goes out in the shopper's language (services/translation.py),
+    or not at all."""
     client_id, cleaned = _check_message(
         svc, client_id, text, svc.limiters.agent_messages, f"agent:{agent.id}"
     )
+    extra = None
+    if translate:
+        if note:
+            raise InvalidRequest("Notes are for agents only and are never translated.")
+        cleaned, extra = await translate_reply(
+            svc, agent, conversation_id=conversation_id, text=cleaned, client_id=client_id
+        )
 
     def attempt(conn: Connection, careful: bool) -> Outcome[SendResult]:
         row = get_conversation(conn, agent.store_id, conversation_id)
@@ -188,14 +235,30 @@ async def do_send_agent_message(
         if target is not None:
             new_events.append(change_status(svc, conn, row, actor, target, agent.id))
             standing = Standing(target, agent.id)
-        message = append_message(svc, conn, row, actor, kind, cleaned, client_id)
+        message = append_message(svc, conn, row, actor, kind, cleaned, client_id, extra)
         new_events.append(message)
         return SendResult(message, False, standing), new_events, standing
 
-    return await write(svc, attempt)
+    result = await write(svc, attempt)
+    if not note and not result.duplicate:
+        event = result.event
+        await svc.bus.publish(
+            REPLIES_TOPIC,
+            {
+                "store_id": event.store_id,
+                "conversation_id": event.conversation_id,
+                "visitor_id": event.visitor_id,
+                "event_id": event.id,
+                "text": event.data["text"],
+                "agent": agent.name,
+            },
+        )
+    return result
 
 
-ACTIONS = ("resolve", "reopen", "assign", "handoff", "handback")
+ACTIONS = ("resolve", "reopen", "take", "assign", "transfer", "handoff", "handback")
+# Who may move a conversation someone else has.
+SUPERVISORS = frozenset({"supervisor", "admin"})
 
 
 async def do_change_status(
@@ -205,39 +268,119 @@ async def do_change_status(
     conversation_id: int,
     action: str,
     assignee_id: int | None = None,
+    team_id: int | None = None,
 ) -> Event:
-    """Resolve, reopen, assign (or transfer, or put back in the queue), hand off or back."""
+    """Resolve, reopen, take from the queue, assign (or transfer to a colleague, or put
+    back in the queue), transfer to a team's queue, hand off or back to the bot.
+
+    An agent acts on the conversations they have or that nobody has; supervisors and
+    admins on any. Of two agents taking one queued conversation, exactly one gets it.
+    """
+    if action not in ACTIONS:
+        raise NotFound(f"Unknown action {action!r}.")
 
     def attempt(conn: Connection, _careful: bool) -> Outcome[Event]:
         row = get_conversation(conn, agent.store_id, conversation_id)
         current = Status(row.status)
+        if action == "take":
+            return _take(svc, conn, row, agent)
+        _check_may_move(conn, row, agent, action)
+        if action in ("handoff", "transfer") or (action == "assign" and assignee_id is None):
+            if action == "transfer":
+                _check_team(conn, agent.store_id, team_id)
+            check_transition(current, Status.QUEUED)
+            events, standing = queue_and_route(
+                svc,
+                conn,
+                row,
+                agent.actor,
+                "transferred" if action == "transfer" else "handed_off",
+                team_id=team_id,
+                keep_team=action != "transfer",
+            )
+            return events[-1], events, standing
+        changes: dict[str, Any] = {}
         assignee: int | None = row.assignee_id
         if action == "resolve":
             target = Status.RESOLVED
+            changes["resolved_at"] = svc.clock.now()
         elif action == "reopen":
             if current is not Status.RESOLVED:
                 raise InvalidTransition("Only a resolved conversation can be reopened.")
             target, assignee = Status.ASSIGNED, agent.id
-        elif action == "handoff":
-            target, assignee = Status.QUEUED, None
+            changes["resolved_at"] = None
         elif action == "handback":
             target, assignee = Status.BOT, None
-        elif action == "assign" and assignee_id is None:
-            target, assignee = Status.QUEUED, None
-        elif action == "assign":
+        else:
             target_agent = store_store.find_agent(conn, assignee_id)  # type: ignore[arg-type]
             if target_agent is None or target_agent.store_id != agent.store_id:
                 raise NotFound("This agent does not exist.")
             if current is Status.ASSIGNED and row.assignee_id == assignee_id:
                 raise InvalidTransition(f"This conversation is already with {target_agent.name}.")
             target, assignee = Status.ASSIGNED, assignee_id
-        else:
-            raise NotFound(f"Unknown action {action!r}.")
         check_transition(current, target)
-        event = change_status(svc, conn, row, agent.actor, target, assignee)
+        event = change_status(svc, conn, row, agent.actor, target, assignee, **changes)
+        if target is Status.RESOLVED:
+            # The shopper is asked to rate it, in the same transaction (services/csat.py).
+            return (
+                event,
+                [event, *request_rating(svc, conn, row, event, agent.id)],
+                Standing(target, assignee),
+            )
         return event, [event], Standing(target, assignee)
 
-    return await write(svc, attempt)
+    try:
+        event = await write(svc, attempt)
+    except Conflict:
+        if action != "take":
+            raise
+        # Another agent's take committed first (PostgreSQL): say who has it.
+        row = await svc.db.read(lambda conn: _holder(conn, agent.store_id, conversation_id))
+        raise Conflict(f"{row or 'Another agent'} has this conversation already.") from None
+    if action != "take":
+        # Room may have appeared (a resolve, a hand-back, a transfer away).
+        await do_route_queue(svc, agent.store_id)
+    return event
+
+
+def _take(svc: Services, conn: Connection, row: Any, agent: AgentIdentity) -> Outcome[Event]:
+    current = Status(row.status)
+    if current is Status.ASSIGNED:
+        holder = store_store.find_agent(conn, row.assignee_id)
+        name = holder.name if holder is not None else "another agent"
+        raise Conflict(
+            "You have this conversation already."
+            if row.assignee_id == agent.id
+            else f"{name} has this conversation already."
+        )
+    if current is Status.RESOLVED:
+        raise InvalidTransition("A resolved conversation is reopened, not taken.")
+    event = change_status(svc, conn, row, agent.actor, Status.ASSIGNED, agent.id, "taken")
+    return event, [event], Standing(Status.ASSIGNED, agent.id)
+
+
+def _holder(conn: Connection, store_id: int, conversation_id: int) -> str | None:
+    row = get_conversation(conn, store_id, conversation_id)
+    holder = store_store.find_agent(conn, row.assignee_id) if row.assignee_id else None
+    return holder.name if holder is not None else None
+
+
+def _check_may_move(conn: Connection, row: Any, agent: AgentIdentity, action: str) -> None:
+    """An agent moves what is theirs or nobody's; a supervisor anything of the store."""
+    if agent.role in SUPERVISORS or row.assignee_id in (None, agent.id):
+        return
+    if Status(row.status) is not Status.ASSIGNED:
+        return
+    holder = store_store.find_agent(conn, row.assignee_id)
+    name = holder.name if holder is not None else "another agent"
+    raise Forbidden(f"{name} has this conversation; only they or a supervisor can {action} it.")
+
+
+def _check_team(conn: Connection, store_id: int, team_id: int | None) -> None:
+    if team_id is None:
+        raise InvalidRequest("A transfer names the team (team_id) whose queue it goes to.")
+    if not routing_store.team_exists(conn, store_id, team_id):
+        raise NotFound("This team does not exist.")
 
 
 def record_context(
@@ -250,19 +393,7 @@ def record_context(
     row = store.find_latest_conversation_for_visitor(conn, store_id, visitor_id)
     if row is None or Status(row.status) is Status.RESOLVED:
         return None
-    now = svc.clock.now()
-    seq = store.take_next_seq(conn, row.id, now)
-    event = store.insert_event(
-        conn,
-        store_id=store_id,
-        conversation_id=row.id,
-        visitor_id=visitor_id,
-        seq=seq,
-        type=EventType.CONTEXT_UPDATED,
-        actor=Actor(ActorType.SYSTEM),
-        data=data,
-        now=now,
-    )
+    event = append_event(svc, conn, row, Actor(ActorType.SYSTEM), EventType.CONTEXT_UPDATED, data)
     return event, Standing(Status(row.status), row.assignee_id)
 
 

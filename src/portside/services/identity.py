@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +16,7 @@ from portside.errors import NotAuthenticated, TokenExpired, TokenInvalid
 
 VISITOR_SALT = "portside.visitor.v1"
 SESSION_SALT = "portside.session.v1"
+MAIL_SALT = "portside.mail.v1"
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,13 @@ def read_session(settings: Settings, value: str) -> SessionClaims:
         return SessionClaims(int(payload["a"]), int(payload["n"]), str(payload["c"]))
     except (KeyError, TypeError, ValueError):
         raise NotAuthenticated("Log in to continue.") from None
+
+
+def mail_key(settings: Settings) -> bytes:
+    """The key that signs reply addresses and Message-IDs of emails (domain/mail.py)."""
+    if not settings.secret_key:
+        raise RuntimeError("Settings.secret_key is empty; call Settings.with_secret() first")
+    return hmac.new(settings.secret_key.encode(), MAIL_SALT.encode(), hashlib.sha256).digest()
 
 
 def _serializer(settings: Settings, salt: str) -> URLSafeTimedSerializer:

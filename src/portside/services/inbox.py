@@ -130,6 +130,14 @@ def conversation_to_dict(row: Any) -> dict[str, Any]:
         "last_message_at": format_time(row.last_message_at) if row.last_message_at else None,
         "preview": row.preview,
         "language": row.language,
+        "team_id": row.team_id,
+        "priority": row.priority,
+        # The SLA clocks (domain/sla.py): the console counts down from these.
+        "queued_at": _time(row.queued_at),
+        "handoff_at": _time(row.handoff_at),
+        "first_reply_at": _time(row.first_reply_at),
+        "awaiting_since": _time(row.awaiting_since),
+        "resolved_at": _time(row.resolved_at),
         "visitor": {
             "id": row.visitor_id,
             "name": row.visitor_name,
@@ -144,6 +152,10 @@ def conversation_to_dict(row: Any) -> dict[str, Any]:
             "first_seen_at": format_time(row.visitor_created_at),
         },
     }
+
+
+def _time(at: Any) -> str | None:
+    return format_time(at) if at is not None else None
 
 
 async def last_seqs(svc: Services, store_id: int, conversation_ids: list[int]) -> dict[int, int]:

@@ -19,11 +19,17 @@ from sqlalchemy import Connection
 
 from portside.commerce.shipping import parse_shipping, shipping_to_dict
 from portside.errors import Forbidden, InvalidRequest, NotFound
+from portside.services._sections import read_section
 from portside.services.context import Services
+from portside.services.csat import check_csat, read_csat
+from portside.services.email_settings import check_email, public_email
 from portside.services.identity import AgentIdentity
+from portside.services.routing_settings import check_routing
+from portside.services.sla import check_sla
+from portside.services.translation_settings import check_translation, public_translation
 from portside.storage import store_store
 
-SECTIONS = ("llm", "handoff", "shipping")
+SECTIONS = ("llm", "handoff", "shipping", "routing", "sla", "csat", "email", "translation")
 
 # The shopper waits for the LLM: at most this long, and not less than a call can take.
 MIN_TIMEOUT_MS = 200
@@ -88,24 +94,11 @@ async def do_put_settings(
 def read_llm(settings: Mapping[str, Any] | None) -> LlmSettings:
     """The `llm` section of a store's stored settings (checked when written). Anything
     unreadable counts as no LLM: the bot then answers as it does without one."""
-    raw = (settings or {}).get("llm")
-    if not isinstance(raw, dict):
-        return LlmSettings()
-    try:
-        checked = check_llm(raw, {})
-    except InvalidRequest:
-        return LlmSettings()
-    return LlmSettings(**checked)
+    return read_section(settings, "llm", check_llm, LlmSettings)
 
 
 def read_handoff(settings: Mapping[str, Any] | None) -> HandoffSettings:
-    raw = (settings or {}).get("handoff")
-    if not isinstance(raw, dict):
-        return HandoffSettings()
-    try:
-        return HandoffSettings(**check_handoff(raw, {}))
-    except InvalidRequest:
-        return HandoffSettings()
+    return read_section(settings, "handoff", check_handoff, HandoffSettings)
 
 
 def check_llm(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
@@ -165,6 +158,11 @@ _CHECKS: dict[str, Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]]
     "llm": check_llm,
     "handoff": check_handoff,
     "shipping": lambda body, _old: shipping_to_dict(parse_shipping(body)),
+    "routing": check_routing,
+    "sla": check_sla,
+    "csat": check_csat,
+    "email": check_email,
+    "translation": check_translation,
 }
 
 
@@ -179,6 +177,12 @@ def _public(section: str, value: Mapping[str, Any]) -> dict[str, Any]:
             "timeout_ms": settings.timeout_ms,
             "translate": settings.translate,
         }
+    if section == "email":
+        return public_email(value)
+    if section == "translation":
+        return public_translation(value)
+    if section == "csat":
+        return {"enabled": read_csat({"csat": value}).enabled}
     if section == "shipping":
         # Stored as checked; a store that has none yet shows an empty list of zones.
         return dict(value) if value else {"currency": None, "free_over": None, "zones": []}

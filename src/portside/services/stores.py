@@ -18,7 +18,7 @@ from portside.services.geo import valid_timezone
 from portside.services.identity import AgentIdentity
 from portside.storage import store_store
 
-ROLES = ("admin", "agent")
+ROLES = ("admin", "supervisor", "agent")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 

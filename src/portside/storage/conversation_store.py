@@ -73,29 +73,40 @@ def find_latest_conversation_for_visitor(
 
 
 @cache
-def _next_seq_statement(changed: tuple[str, ...]) -> Update:
-    return (
-        update(conversations)
-        .where(conversations.c.id == bindparam("conversation_id"))
-        .values(
-            last_seq=conversations.c.last_seq + 1,
-            updated_at=bindparam("now"),
-            **{name: bindparam(f"new_{name}") for name in changed},
-        )
-        .returning(conversations.c.last_seq)
-    )
+def _next_seq_statement(changed: tuple[str, ...], guarded: bool) -> Update:
+    statement = update(conversations).where(conversations.c.id == bindparam("conversation_id"))
+    if guarded:
+        statement = statement.where(conversations.c.status == bindparam("expect_status"))
+    return statement.values(
+        last_seq=conversations.c.last_seq + 1,
+        updated_at=bindparam("now"),
+        **{name: bindparam(f"new_{name}") for name in changed},
+    ).returning(conversations.c.last_seq)
 
 
-def take_next_seq(conn: Connection, conversation_id: int, now: datetime, **changes: Any) -> int:
+def take_next_seq(
+    conn: Connection,
+    conversation_id: int,
+    now: datetime,
+    *,
+    expect_status: str | None = None,
+    **changes: Any,
+) -> int | None:
     """Reserve the next seq of a conversation, applying `changes` in the same statement.
 
     The UPDATE locks the conversation's row until commit, so two writers to one
-    conversation are serialised and seqs come out gap-free and in commit order.
+    conversation are serialised and seqs come out gap-free and in commit order. With
+    `expect_status`, nothing happens (None) unless the conversation still has that
+    status once the row is locked: of two agents taking one conversation on PostgreSQL,
+    the second then sees the first one's change instead of overwriting it.
     """
-    statement = _next_seq_statement(tuple(sorted(changes)))
-    params = {"conversation_id": conversation_id, "now": now}
+    statement = _next_seq_statement(tuple(sorted(changes)), expect_status is not None)
+    params: dict[str, Any] = {"conversation_id": conversation_id, "now": now}
+    if expect_status is not None:
+        params["expect_status"] = expect_status
     params.update({f"new_{name}": value for name, value in changes.items()})
-    return int(conn.execute(statement, params).scalar_one())
+    seq = conn.execute(statement, params).scalar_one_or_none()
+    return None if seq is None else int(seq)
 
 
 # The VALUES come from the parameters given at execution.

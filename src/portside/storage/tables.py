@@ -147,6 +147,8 @@ conversations = Table(
     Column("team_id", Id, ForeignKey("teams.id", ondelete="SET NULL")),
     Column("priority", Integer, nullable=False, server_default="0"),
     Column("queued_at", UtcDateTime),
+    # The agent who last handed it on: never routed back to them by itself.
+    Column("passed_by", Id, ForeignKey("agents.id", ondelete="SET NULL")),
     # SLA clocks: the human clock starts at the first handoff.
     Column("handoff_at", UtcDateTime),
     Column("first_reply_at", UtcDateTime),
@@ -156,6 +158,8 @@ conversations = Table(
     Index("ix_conversations_store_updated", "store_id", "updated_at"),
     Index("ix_conversations_visitor", "visitor_id"),
     Index("ix_conversations_store_status", "store_id", "status", "assignee_id"),
+    # The desk loops look for queued and assigned conversations across stores.
+    Index("ix_conversations_status", "status", "store_id"),
 )
 
 events = Table(
@@ -344,4 +348,5 @@ emails = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("store_id", "message_id", name="uq_emails_store_message_id"),
     Index("ix_emails_status", "status", "id"),
+    Index("ix_emails_conversation", "conversation_id", "id"),
 )

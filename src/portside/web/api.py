@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from portside.agent.catalogue import default_intents
-from portside.services import catalog, inbox, intents, knowledge
+from portside.services import agents, catalog, inbox, intents, knowledge
 from portside.services.conversations import do_change_status, do_send_agent_message
+from portside.services.presence import do_set_presence
 from portside.services.stores import do_update_store, store_to_dict
 from portside.web.deps import AgentDep, ServicesDep
 
@@ -23,10 +24,16 @@ class _Body(BaseModel):
 class MessageBody(_Body):
     client_id: str = Field(max_length=200)
     text: str = Field(max_length=100_000)
+    # Send a reply in the shopper's language (services/translation.py), or not at all.
+    translate: bool = False
 
 
 class AssignBody(_Body):
     agent_id: int | None
+
+
+class TransferBody(_Body):
+    team_id: int
 
 
 class KnowledgeBody(_Body):
@@ -54,7 +61,25 @@ async def patch_store(body: StorePatch, agent: AgentDep, svc: ServicesDep) -> di
 
 @router.get("/agents")
 async def list_agents(agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
-    return {"agents": await catalog.list_agents(svc, agent.store_id)}
+    return {"agents": await agents.list_agents(svc, agent.store_id)}
+
+
+@router.patch("/agents/{agent_id}")
+async def patch_agent(
+    agent_id: int, body: dict[str, Any], agent: AgentDep, svc: ServicesDep
+) -> dict[str, Any]:
+    return await agents.do_update_agent(svc, agent, agent_id, body)
+
+
+class PresenceBody(_Body):
+    presence: str
+
+
+@router.put("/presence")
+async def put_presence(body: PresenceBody, agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
+    """Set the agent's own presence (also a `presence.set` frame on the console socket)."""
+    chosen = await do_set_presence(svc, agent, body.presence)
+    return {"presence": chosen.value}
 
 
 @router.get("/conversations")
@@ -106,6 +131,7 @@ async def _send(
         client_id=body.client_id,
         text=body.text,
         note=note,
+        translate=body.translate,
     )
     response.status_code = 200 if result.duplicate else 201
     return {"event": result.event.to_wire(), "duplicate": result.duplicate}
@@ -134,10 +160,20 @@ async def post_note(
 
 
 async def _act(
-    svc: Any, agent: Any, conversation_id: int, action: str, assignee_id: int | None = None
+    svc: Any,
+    agent: Any,
+    conversation_id: int,
+    action: str,
+    assignee_id: int | None = None,
+    team_id: int | None = None,
 ) -> dict[str, Any]:
     event = await do_change_status(
-        svc, agent, conversation_id=conversation_id, action=action, assignee_id=assignee_id
+        svc,
+        agent,
+        conversation_id=conversation_id,
+        action=action,
+        assignee_id=assignee_id,
+        team_id=team_id,
     )
     conversation = await inbox.get_conversation(svc, agent.store_id, conversation_id)
     return {"event": event.to_wire(), "conversation": conversation}
@@ -161,6 +197,18 @@ async def handoff(conversation_id: int, agent: AgentDep, svc: ServicesDep) -> di
 @router.post("/conversations/{conversation_id}/handback")
 async def handback(conversation_id: int, agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
     return await _act(svc, agent, conversation_id, "handback")
+
+
+@router.post("/conversations/{conversation_id}/take")
+async def take(conversation_id: int, agent: AgentDep, svc: ServicesDep) -> dict[str, Any]:
+    return await _act(svc, agent, conversation_id, "take")
+
+
+@router.post("/conversations/{conversation_id}/transfer")
+async def transfer(
+    conversation_id: int, body: TransferBody, agent: AgentDep, svc: ServicesDep
+) -> dict[str, Any]:
+    return await _act(svc, agent, conversation_id, "transfer", team_id=body.team_id)
 
 
 @router.post("/conversations/{conversation_id}/assign")

@@ -108,6 +108,7 @@ async def _console(connection: HTTPConnection, socket: AsgiSocket) -> None:
         socket,
         svc,
         hub,
+        connection.app.state.desk,
         cookie=connection.cookies.get(SESSION_COOKIE),
         origin_ok=_same_site(connection, svc.settings.public_url),
         address=address,

@@ -57,7 +57,16 @@
   const CLIENT_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
   const AUTHORS = new Set(["visitor", "agent", "bot", "system"]);
   const FAILED_REASONS = new Set(["message_too_long", "message_empty", "invalid_client_id"]);
-  const SYSTEM_LINES = new Set(["joined", "queued", "botBack", "reopened", "resolved"]);
+  const SYSTEM_LINES = new Set([
+    "joined",
+    "queued",
+    "botBack",
+    "reopened",
+    "resolved",
+    "csatThanks",
+  ]);
+  const CSAT_SCORES = [1, 2, 3, 4, 5];
+  const CSAT_MAX_COMMENT = 1000;
 
   // ---- text in ten languages -----------------------------------------------------------
 
@@ -84,6 +93,10 @@
       typing: "Typing…",
       joined: "{name} joined the conversation",
       queued: "Waiting for a team member…",
+      queuePlace: "You're number {n} in line",
+      queueWait: "about {m} min",
+      queueSoon: "less than a minute",
+      queueNobody: "No one from the team is free right now. Stay here: your messages are kept and answered in order.",
       botBack: "You're chatting with our assistant",
       reopened: "Conversation reopened",
       resolved: "Conversation resolved",
@@ -94,6 +107,15 @@
       failed: "This message couldn't be sent",
       edit: "Edit",
       count: "{n} / {max} characters",
+      seeOriginal: "See original",
+      seeTranslation: "See translation",
+      csatAsk: "How did we do?",
+      csatScore: "{n} out of 5",
+      csatComment: "Anything to add? (optional)",
+      csatSend: "Send",
+      csatThanks: "Thank you for your feedback!",
+      csatFailed: "Your rating couldn't be sent.",
+      csatPick: "Choose a rating first",
     },
     zh: {
       title: "聊天",
@@ -117,6 +139,10 @@
       typing: "对方正在输入…",
       joined: "{name} 加入了对话",
       queued: "正在为您转接人工客服…",
+      queuePlace: "您前面还有 {n} 位",
+      queueWait: "约 {m} 分钟",
+      queueSoon: "不到一分钟",
+      queueNobody: "目前没有客服人员空闲。请留在这里：您的消息会被保留并按顺序回复。",
       botBack: "现在由智能助手为您服务",
       reopened: "对话已重新打开",
       resolved: "对话已解决",
@@ -127,6 +153,15 @@
       failed: "此消息无法发送",
       edit: "编辑",
       count: "{n} / {max} 个字符",
+      seeOriginal: "查看原文",
+      seeTranslation: "查看译文",
+      csatAsk: "我们的服务怎么样？",
+      csatScore: "{n} 分（满分 5 分）",
+      csatComment: "还有什么想说的吗？（选填）",
+      csatSend: "提交",
+      csatThanks: "感谢您的反馈！",
+      csatFailed: "评分未能提交。",
+      csatPick: "请先选择评分",
     },
     es: {
       title: "Chat",
@@ -150,6 +185,10 @@
       typing: "Escribiendo…",
       joined: "{name} se unió a la conversación",
       queued: "Esperando a un miembro del equipo…",
+      queuePlace: "Eres el número {n} en la fila",
+      queueWait: "unos {m} min",
+      queueSoon: "menos de un minuto",
+      queueNobody: "Ahora mismo no hay nadie del equipo disponible. Quédate aquí: tus mensajes se guardan y se responden en orden.",
       botBack: "Estás hablando con nuestro asistente",
       reopened: "Conversación reabierta",
       resolved: "Conversación resuelta",
@@ -160,6 +199,15 @@
       failed: "No se pudo enviar este mensaje",
       edit: "Editar",
       count: "{n} / {max} caracteres",
+      seeOriginal: "Ver original",
+      seeTranslation: "Ver traducción",
+      csatAsk: "¿Qué tal te hemos atendido?",
+      csatScore: "{n} de 5",
+      csatComment: "¿Algo más que contarnos? (opcional)",
+      csatSend: "Enviar",
+      csatThanks: "¡Gracias por tu opinión!",
+      csatFailed: "No se pudo enviar tu valoración.",
+      csatPick: "Elige primero una puntuación",
     },
     de: {
       title: "Chat",
@@ -183,6 +231,10 @@
       typing: "Schreibt…",
       joined: "{name} ist dem Gespräch beigetreten",
       queued: "Warten auf eine Person aus dem Team…",
+      queuePlace: "Sie sind Nummer {n} in der Warteschlange",
+      queueWait: "etwa {m} Min.",
+      queueSoon: "weniger als eine Minute",
+      queueNobody: "Gerade ist niemand aus dem Team frei. Bleiben Sie hier: Ihre Nachrichten bleiben erhalten und werden der Reihe nach beantwortet.",
       botBack: "Sie chatten mit unserem Assistenten",
       reopened: "Gespräch wieder geöffnet",
       resolved: "Gespräch abgeschlossen",
@@ -193,6 +245,15 @@
       failed: "Diese Nachricht konnte nicht gesendet werden",
       edit: "Bearbeiten",
       count: "{n} / {max} Zeichen",
+      seeOriginal: "Original anzeigen",
+      seeTranslation: "Übersetzung anzeigen",
+      csatAsk: "Wie zufrieden waren Sie?",
+      csatScore: "{n} von 5",
+      csatComment: "Möchten Sie noch etwas sagen? (optional)",
+      csatSend: "Senden",
+      csatThanks: "Vielen Dank für Ihr Feedback!",
+      csatFailed: "Ihre Bewertung konnte nicht gesendet werden.",
+      csatPick: "Bitte wählen Sie zuerst eine Bewertung",
     },
     fr: {
       title: "Chat",
@@ -216,6 +277,10 @@
       typing: "En train d'écrire…",
       joined: "{name} a rejoint la conversation",
       queued: "En attente d'un membre de l'équipe…",
+      queuePlace: "Vous êtes le numéro {n} dans la file",
+      queueWait: "environ {m} min",
+      queueSoon: "moins d'une minute",
+      queueNobody: "Personne de l'équipe n'est disponible pour le moment. Restez ici : vos messages sont conservés et traités dans l'ordre.",
       botBack: "Vous discutez avec notre assistant",
       reopened: "Conversation rouverte",
       resolved: "Conversation résolue",
@@ -226,6 +291,15 @@
       failed: "Impossible d'envoyer ce message",
       edit: "Modifier",
       count: "{n} / {max} caractères",
+      seeOriginal: "Voir l'original",
+      seeTranslation: "Voir la traduction",
+      csatAsk: "Comment avons-nous été ?",
+      csatScore: "{n} sur 5",
+      csatComment: "Un commentaire ? (facultatif)",
+      csatSend: "Envoyer",
+      csatThanks: "Merci pour votre avis !",
+      csatFailed: "Votre note n'a pas pu être envoyée.",
+      csatPick: "Choisissez d'abord une note",
     },
     ja: {
       title: "チャット",
@@ -249,6 +323,10 @@
       typing: "入力中…",
       joined: "{name}が会話に参加しました",
       queued: "担当者におつなぎしています…",
+      queuePlace: "順番待ち：{n} 番目",
+      queueWait: "約 {m} 分",
+      queueSoon: "1分以内",
+      queueNobody: "現在対応できる担当者がいません。このままお待ちください。メッセージは保存され、順番に対応します。",
       botBack: "アシスタントが対応しています",
       reopened: "会話が再開されました",
       resolved: "会話は解決済みです",
@@ -259,6 +337,15 @@
       failed: "このメッセージを送信できませんでした",
       edit: "編集",
       count: "{n} / {max} 文字",
+      seeOriginal: "原文を表示",
+      seeTranslation: "翻訳を表示",
+      csatAsk: "対応はいかがでしたか？",
+      csatScore: "5段階中{n}",
+      csatComment: "ご意見があればお聞かせください（任意）",
+      csatSend: "送信",
+      csatThanks: "ご意見ありがとうございました！",
+      csatFailed: "評価を送信できませんでした。",
+      csatPick: "まず評価を選んでください",
     },
     pt: {
       title: "Chat",
@@ -282,6 +369,10 @@
       typing: "Digitando…",
       joined: "{name} entrou na conversa",
       queued: "Aguardando um membro da equipe…",
+      queuePlace: "Você é o número {n} na fila",
+      queueWait: "cerca de {m} min",
+      queueSoon: "menos de um minuto",
+      queueNobody: "Ninguém da equipe está livre agora. Fique aqui: suas mensagens ficam guardadas e são respondidas em ordem.",
       botBack: "Você está conversando com nosso assistente",
       reopened: "Conversa reaberta",
       resolved: "Conversa resolvida",
@@ -292,6 +383,15 @@
       failed: "Não foi possível enviar esta mensagem",
       edit: "Editar",
       count: "{n} / {max} caracteres",
+      seeOriginal: "Ver original",
+      seeTranslation: "Ver tradução",
+      csatAsk: "Como foi o nosso atendimento?",
+      csatScore: "{n} de 5",
+      csatComment: "Quer acrescentar algo? (opcional)",
+      csatSend: "Enviar",
+      csatThanks: "Obrigado pela sua avaliação!",
+      csatFailed: "Não foi possível enviar a sua avaliação.",
+      csatPick: "Escolha uma nota primeiro",
     },
     ko: {
       title: "채팅",
@@ -315,6 +415,10 @@
       typing: "입력 중…",
       joined: "{name}님이 대화에 참여했습니다",
       queued: "상담원을 연결하고 있습니다…",
+      queuePlace: "대기 순서: {n}번째",
+      queueWait: "약 {m}분",
+      queueSoon: "1분 이내",
+      queueNobody: "지금은 응대 가능한 상담원이 없습니다. 이곳에 머물러 주세요. 메시지는 보관되며 순서대로 답변드립니다.",
       botBack: "어시스턴트와 대화하고 있습니다",
       reopened: "대화가 다시 열렸습니다",
       resolved: "대화가 해결되었습니다",
@@ -325,6 +429,15 @@
       failed: "이 메시지를 보낼 수 없습니다",
       edit: "수정",
       count: "{n} / {max}자",
+      seeOriginal: "원문 보기",
+      seeTranslation: "번역 보기",
+      csatAsk: "상담은 어떠셨나요?",
+      csatScore: "5점 중 {n}점",
+      csatComment: "더 하실 말씀이 있나요? (선택)",
+      csatSend: "보내기",
+      csatThanks: "소중한 의견 감사합니다!",
+      csatFailed: "평가를 보내지 못했어요.",
+      csatPick: "먼저 점수를 선택해 주세요",
     },
     ar: {
       title: "المحادثة",
@@ -348,6 +461,10 @@
       typing: "يكتب الآن…",
       joined: "{name} في المحادثة الآن",
       queued: "بانتظار أحد أعضاء الفريق…",
+      queuePlace: "ترتيبك في الانتظار: {n}",
+      queueWait: "حوالي {m} دقيقة",
+      queueSoon: "أقل من دقيقة",
+      queueNobody: "لا يوجد أحد من الفريق متاح الآن. ابقَ هنا: رسائلك محفوظة وسيُرد عليها بالترتيب.",
       botBack: "أنت تتحدث مع مساعدنا",
       reopened: "أُعيد فتح المحادثة",
       resolved: "تم حل المحادثة",
@@ -358,6 +475,15 @@
       failed: "تعذّر إرسال هذه الرسالة",
       edit: "تعديل",
       count: "{n} / {max} حرف",
+      seeOriginal: "عرض النص الأصلي",
+      seeTranslation: "عرض الترجمة",
+      csatAsk: "كيف كانت خدمتنا؟",
+      csatScore: "{n} من 5",
+      csatComment: "هل لديك ما تضيفه؟ (اختياري)",
+      csatSend: "إرسال",
+      csatThanks: "شكرًا لملاحظاتك!",
+      csatFailed: "تعذّر إرسال تقييمك.",
+      csatPick: "اختر تقييمًا أولًا",
     },
     ru: {
       title: "Чат",
@@ -381,6 +507,10 @@
       typing: "Печатает…",
       joined: "{name} теперь в чате",
       queued: "Ожидаем сотрудника…",
+      queuePlace: "Вы {n}-й в очереди",
+      queueWait: "около {m} мин",
+      queueSoon: "меньше минуты",
+      queueNobody: "Сейчас все сотрудники заняты. Оставайтесь здесь: ваши сообщения сохранены, мы ответим по очереди.",
       botBack: "Вам отвечает наш ассистент",
       reopened: "Разговор возобновлён",
       resolved: "Вопрос решён",
@@ -391,6 +521,15 @@
       failed: "Не удалось отправить сообщение",
       edit: "Изменить",
       count: "{n} / {max} символов",
+      seeOriginal: "Показать оригинал",
+      seeTranslation: "Показать перевод",
+      csatAsk: "Как мы справились?",
+      csatScore: "{n} из 5",
+      csatComment: "Хотите что-то добавить? (необязательно)",
+      csatSend: "Отправить",
+      csatThanks: "Спасибо за отзыв!",
+      csatFailed: "Не удалось отправить оценку.",
+      csatPick: "Сначала выберите оценку",
     },
   };
   const RTL_LANGUAGES = new Set(["ar"]);
@@ -407,10 +546,22 @@
   const LANG = pickLanguage();
 
   function t(key, args) {
-    const template = STRINGS[LANG][key] || STRINGS.en[key];
+    return tIn(LANG, key, args);
+  }
+
+  /** A text in another of the ten languages (the rating question speaks the shopper's). */
+  function tIn(lang, key, args) {
+    const table = STRINGS[lang] || STRINGS[LANG];
+    const template = table[key] || STRINGS.en[key];
     return template.replace(/\{(\w+)\}/g, (_, name) =>
       args && args[name] != null ? String(args[name]) : "",
     );
+  }
+
+  /** The language of the server's rating question if the widget speaks it, else its own. */
+  function csatLanguage(tag) {
+    const base = String(tag || "").toLowerCase().split(/[-_]/)[0];
+    return Object.prototype.hasOwnProperty.call(STRINGS, base) ? base : LANG;
   }
 
   // ---- local storage (may be missing or throw: Safari private mode, blocked storage) ---
@@ -498,6 +649,7 @@
     token: null, // the visitor token: who this shopper is, across page loads
     conversationId: null, // the conversation on screen (the visitor's latest)
     status: null, // its status: "bot", "queued", "assigned", "resolved", or null if none
+    queue: null, // while queued: {position, waitS} (waitS null: nobody can answer now)
     highest: new Map(), // conversation id -> highest seq applied
     product: null,
     open: false,
@@ -597,6 +749,10 @@ button { cursor: pointer; }
   margin: 0; padding: 6px 16px; font-size: 13px;
   background: #fff8c5; color: #4d3d00; border-bottom: 1px solid #eedc82;
 }
+.queue {
+  margin: 0; padding: 6px 16px; font-size: 13px;
+  background: #ddf4ff; color: #0a3069; border-bottom: 1px solid #b6e3ff;
+}
 .status[data-state="offline"] { background: #ffebe9; color: #82071e; border-color: #ffc1c0; }
 .messages {
   flex: 1; overflow-y: auto; overscroll-behavior: contain;
@@ -625,6 +781,20 @@ button { cursor: pointer; }
   margin-inline-start: 6px; padding: 0 4px; border: 0; background: transparent;
   color: inherit; font-size: 12px; text-decoration: underline;
 }
+.csat {
+  display: grid; gap: 8px; justify-items: center; margin: 4px 0; padding: 10px 12px;
+  border: 1px solid var(--line); border-radius: 12px; background: var(--surface);
+  color: var(--text); font-size: 14px;
+}
+.csat-ask { font-weight: 600; }
+.csat-stars { display: flex; gap: 2px; margin: 0; font-size: 22px; color: #9a5b00; }
+.star {
+  width: 40px; height: 40px; padding: 0; border: 0; border-radius: 8px;
+  background: transparent; color: #9a5b00; font-size: 26px; line-height: 1;
+}
+.star:hover, .star[aria-pressed="true"] { background: #fff4d6; }
+.csat-comment { min-height: 0; font-size: 14px; }
+.csat-send { min-height: 36px; }
 .typing {
   margin: 0; padding: 0 16px 6px; font-size: 13px; color: var(--muted); font-style: italic;
 }
@@ -726,6 +896,8 @@ button { cursor: pointer; }
       "aria-label": t("messages"),
       tabindex: "0", // so a keyboard can scroll the history
     });
+    // The shopper's place in the queue and an honest wait, while a person is coming.
+    const queue = el("p", { class: "queue", "data-testid": "queue", role: "status", hidden: true });
     const typing = el("p", { class: "typing", "data-testid": "typing", hidden: true });
     const input = el("textarea", {
       class: "input",
@@ -776,6 +948,7 @@ button { cursor: pointer; }
       [
         el("header", { class: "header" }, [title, personButton, closeButton]),
         status,
+        queue,
         messages,
         typing,
         form,
@@ -791,6 +964,7 @@ button { cursor: pointer; }
       personButton,
       closeButton,
       status,
+      queue,
       messages,
       typing,
       form,
@@ -944,6 +1118,10 @@ button { cursor: pointer; }
     if (record.author === "visitor") node.dataset.state = record.state;
     else delete node.dataset.state;
 
+    if (record.csat) {
+      renderCsat(record);
+      return;
+    }
     if (record.system) {
       node.replaceChildren(el("p", { class: "text" }, [systemText(record.system)]));
       return;
@@ -955,7 +1133,18 @@ button { cursor: pointer; }
     } else if (record.author === "visitor") {
       parts.push(el("span", { class: "sr-only" }, [`${t("you")}: `]));
     }
-    parts.push(el("p", { class: "text" }, [record.text]));
+    parts.push(el("p", { class: "text" }, [record.showOriginal ? record.original : record.text]));
+    if (record.original) {
+      // An agent's reply translated for the shopper: what they wrote, on request.
+      const flip = el("button", { type: "button", class: "edit", "data-testid": "see-original" }, [
+        t(record.showOriginal ? "seeTranslation" : "seeOriginal"),
+      ]);
+      flip.addEventListener("click", () => {
+        record.showOriginal = !record.showOriginal;
+        render(record);
+      });
+      parts.push(flip);
+    }
     const meta = el("span", { class: "meta" }, [stateLine(record)]);
     if (record.state === "failed") {
       const edit = el("button", { type: "button", class: "edit" }, [t("edit")]);
@@ -991,7 +1180,15 @@ button { cursor: pointer; }
     let record = fields.seq !== null ? bySeq.get(seqKey(fields.conversationId, fields.seq)) : null;
     if (record) Object.assign(record, fields);
     else {
-      record = { clientId: null, name: null, state: null, reason: null, system: null, ...fields };
+      record = {
+        clientId: null,
+        name: null,
+        state: null,
+        reason: null,
+        system: null,
+        csat: null,
+        ...fields,
+      };
     }
     render(record);
     place(record);
@@ -1066,6 +1263,15 @@ button { cursor: pointer; }
         client_id: r.clientId,
         at: r.at,
         system: r.system,
+        original: r.original || null,
+        csat: r.csat
+          ? {
+              resolved_seq: r.csat.resolvedSeq,
+              lang: r.csat.lang,
+              rated: r.csat.rated,
+              score: r.csat.score,
+            }
+          : null,
       }));
     // The resume point is only worth keeping with the messages it resumes after: if the
     // transcript could not be written, the next load asks for the whole conversation.
@@ -1108,6 +1314,8 @@ button { cursor: pointer; }
             at: typeof line.at === "string" ? line.at : null,
             state: line.author === "visitor" ? "sent" : null,
             system: system ? { key: system.key, name: String(system.name || "") } : null,
+            original: typeof line.original === "string" ? line.original : null,
+            csat: cachedCsat(line.csat),
           });
         }
       }
@@ -1160,12 +1368,20 @@ button { cursor: pointer; }
     state.highest.set(conversationId, seq);
     if (event.type === "message.created") applyMessage(event);
     else if (event.type === "conversation.status_changed") applyStatusChange(event);
+    else if (event.type === "csat.requested") applyCsatRequest(event);
+    else if (event.type === "csat.rated") applyCsatRated(event);
     else if (event.type === "conversation.created" && typeof event.data?.status === "string") {
       state.status = event.data.status; // shows nothing but whether a person was asked for
       renderPersonButton();
     }
     // Unknown types are a newer server's, ignored.
     scheduleSave();
+  }
+
+  /** What an agent wrote, when the shopper reads a translation of it. */
+  function originalOf(data) {
+    const original = data.original && typeof data.original === "object" ? data.original : {};
+    return typeof original.text === "string" && original.text ? original.text : null;
   }
 
   function applyMessage(event) {
@@ -1199,6 +1415,7 @@ button { cursor: pointer; }
       author,
       name: typeof actor.name === "string" && actor.name ? actor.name : null,
       text,
+      original: originalOf(data),
       clientId: author === "visitor" ? clientId : null,
       at,
       state: author === "visitor" ? "sent" : null,
@@ -1209,13 +1426,36 @@ button { cursor: pointer; }
     }
   }
 
+  /** The server's word on the shopper's place in the queue (sent when it changes). */
+  function onQueue(frame) {
+    if (frame.conversation_id !== state.conversationId || !isSeq(frame.position)) return;
+    const waitS = Number.isFinite(frame.wait_s) ? frame.wait_s : null;
+    state.queue = { position: frame.position, waitS };
+    renderQueue();
+  }
+
+  function renderQueue() {
+    const q = state.queue;
+    const shown = state.status === "queued" && q !== null;
+    ui.queue.hidden = !shown;
+    if (!shown) return;
+    if (q.waitS === null) {
+      ui.queue.textContent = t("queueNobody");
+      return;
+    }
+    const wait = q.waitS < 60 ? t("queueSoon") : t("queueWait", { m: Math.round(q.waitS / 60) });
+    ui.queue.textContent = `${t("queuePlace", { n: q.position })} · ${wait}`;
+  }
+
   function applyStatusChange(event) {
     const data = event.data && typeof event.data === "object" ? event.data : {};
     const assignee = data.assignee && typeof data.assignee === "object" ? data.assignee : null;
     const name = assignee && typeof assignee.name === "string" ? assignee.name : "";
     if (typeof data.to === "string" && event.conversation_id === state.conversationId) {
       state.status = data.to;
+      if (data.to !== "queued") state.queue = null;
       renderPersonButton();
+      renderQueue();
     }
     let key = null;
     if (data.to === "assigned") key = "joined";
@@ -1231,6 +1471,186 @@ button { cursor: pointer; }
       at: typeof event.at === "string" ? event.at : null,
       system: { key, name },
     });
+  }
+
+
+  // ---- the rating asked when a conversation is resolved --------------------------------
+  //
+  // A `csat.requested` event becomes a card in the log: five stars, an optional comment
+  // and a send button, in the language the server says the shopper speaks (when the
+  // widget has it). The answer goes out as `csat.submit` (ref "csat-..."); its
+  // `csat.rated` event turns the card into thanks, on every tab of the shopper.
+
+  const CSAT_REF = "csat-";
+
+  function cachedCsat(saved) {
+    if (!saved || typeof saved !== "object" || !isSeq(saved.resolved_seq)) return null;
+    return {
+      resolvedSeq: saved.resolved_seq,
+      lang: csatLanguage(saved.lang),
+      rated: saved.rated === true,
+      score: CSAT_SCORES.includes(saved.score) ? saved.score : null,
+      comment: "",
+      sending: false,
+      error: null,
+    };
+  }
+
+  function applyCsatRequest(event) {
+    const data = event.data && typeof event.data === "object" ? event.data : {};
+    if (!isSeq(data.resolved_seq)) return;
+    show({
+      conversationId: event.conversation_id,
+      seq: event.seq,
+      author: "system",
+      text: "",
+      at: typeof event.at === "string" ? event.at : null,
+      csat: {
+        resolvedSeq: data.resolved_seq,
+        lang: csatLanguage(data.language),
+        rated: false,
+        score: null,
+        comment: "",
+        sending: false,
+        error: null,
+      },
+    });
+    if (!state.open) {
+      state.unread += 1;
+      renderLauncher();
+    }
+  }
+
+  function csatCard(conversationId, resolvedSeq) {
+    return items.find(
+      (r) => r.csat && r.conversationId === conversationId && r.csat.resolvedSeq === resolvedSeq,
+    );
+  }
+
+  function applyCsatRated(event) {
+    const data = event.data && typeof event.data === "object" ? event.data : {};
+    const card = csatCard(event.conversation_id, data.resolved_seq);
+    if (card) {
+      Object.assign(card.csat, { rated: true, sending: false, error: null });
+      if (CSAT_SCORES.includes(data.score)) card.csat.score = data.score;
+      render(card);
+      return;
+    }
+    // The question has left the screen (a long conversation): thanks on a line of its own.
+    show({
+      conversationId: event.conversation_id,
+      seq: event.seq,
+      author: "system",
+      text: "",
+      at: typeof event.at === "string" ? event.at : null,
+      system: { key: "csatThanks", name: "" },
+    });
+  }
+
+  function renderCsat(record) {
+    const csat = record.csat;
+    const say = (key, args) => tIn(csat.lang, key, args);
+    const card = el("div", {
+      class: "csat",
+      "data-testid": "csat",
+      "data-state": csat.rated ? "rated" : "asked",
+      lang: csat.lang,
+      dir: RTL_LANGUAGES.has(csat.lang) ? "rtl" : "ltr",
+    });
+    if (csat.rated) {
+      const stars = csat.score ? "★".repeat(csat.score) + "☆".repeat(5 - csat.score) : "";
+      card.append(
+        el("p", { class: "csat-stars", "aria-hidden": "true" }, [stars]),
+        el("p", { class: "text", "data-testid": "csat-thanks" }, [say("csatThanks")]),
+      );
+      record.el.replaceChildren(card);
+      return;
+    }
+    const stars = el("div", { class: "csat-stars", role: "group", "aria-label": say("csatAsk") });
+    for (const score of CSAT_SCORES) {
+      const star = el(
+        "button",
+        {
+          type: "button",
+          class: "star",
+          "data-testid": "csat-star",
+          "data-score": String(score),
+          "aria-label": say("csatScore", { n: score }),
+          "aria-pressed": String(csat.score === score),
+          disabled: csat.sending,
+        },
+        [csat.score !== null && score <= csat.score ? "★" : "☆"],
+      );
+      star.addEventListener("click", () => {
+        csat.score = score;
+        csat.error = null;
+        render(record);
+        record.el.querySelector(`[data-score="${score}"]`)?.focus();
+      });
+      stars.append(star);
+    }
+    const comment = el("textarea", {
+      class: "input csat-comment",
+      "data-testid": "csat-comment",
+      rows: "2",
+      maxlength: String(CSAT_MAX_COMMENT),
+      placeholder: say("csatComment"),
+      "aria-label": say("csatComment"),
+      disabled: csat.sending,
+    });
+    comment.value = csat.comment;
+    comment.addEventListener("input", () => {
+      csat.comment = comment.value;
+    });
+    const sendButton = el(
+      "button",
+      {
+        type: "button",
+        class: "send csat-send",
+        "data-testid": "csat-send",
+        disabled: csat.sending,
+      },
+      [say("csatSend")],
+    );
+    sendButton.addEventListener("click", () => submitCsat(record));
+    card.append(el("p", { class: "text csat-ask" }, [say("csatAsk")]), stars, comment, sendButton);
+    if (csat.error) {
+      const error = { class: "hint error", role: "alert", "data-testid": "csat-error" };
+      card.append(el("p", error, [csat.error]));
+    }
+    record.el.replaceChildren(card);
+  }
+
+  function submitCsat(record) {
+    const csat = record.csat;
+    if (csat.score === null) {
+      csat.error = tIn(csat.lang, "csatPick");
+      render(record);
+      return;
+    }
+    const comment = csat.comment.trim();
+    const sent = send({
+      type: "csat.submit",
+      ref: `${CSAT_REF}${record.conversationId}-${csat.resolvedSeq}`,
+      conversation_id: record.conversationId,
+      resolved_seq: csat.resolvedSeq,
+      score: csat.score,
+      comment: comment || null,
+    });
+    csat.sending = sent;
+    csat.error = sent ? null : tIn(csat.lang, "csatFailed");
+    render(record);
+  }
+
+  function onCsatError(frame) {
+    const match = /^csat-(\d+)-(\d+)$/.exec(frame.ref);
+    const card = match ? csatCard(Number(match[1]), Number(match[2])) : null;
+    if (!card) return;
+    card.csat.sending = false;
+    if (frame.code === "already_rated") card.csat.rated = true; // from another tab
+    else card.csat.error = tIn(card.csat.lang, "csatFailed");
+    render(card);
+    scheduleSave();
   }
 
   // ---- the other side typing ---------------------------------------------------------
@@ -1358,6 +1778,10 @@ button { cursor: pointer; }
   }
 
   function onError(frame) {
+    if (typeof frame.ref === "string" && frame.ref.startsWith(CSAT_REF)) {
+      onCsatError(frame);
+      return;
+    }
     // Errors without a message of ours (token_invalid, token_expired, ...) need nothing:
     // the `welcome` that follows already carries a fresh token.
     const record = frame.ref == null ? null : byClientId.get(String(frame.ref));
@@ -1530,6 +1954,9 @@ button { cursor: pointer; }
         break;
       case "synced":
         onSynced(frame);
+        break;
+      case "queue":
+        onQueue(frame);
         break;
       default:
         break; // pong, or a frame from a newer server

@@ -55,6 +55,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("team_id", _ID, nullable=True))
         batch.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("queued_at", _WHEN, nullable=True))
+        batch.add_column(sa.Column("passed_by", _ID, nullable=True))
         batch.add_column(sa.Column("handoff_at", _WHEN, nullable=True))
         batch.add_column(sa.Column("first_reply_at", _WHEN, nullable=True))
         batch.add_column(sa.Column("awaiting_since", _WHEN, nullable=True))
@@ -66,7 +67,15 @@ def upgrade() -> None:
             ["id"],
             ondelete="SET NULL",
         )
+        batch.create_foreign_key(
+            op.f("fk_conversations_passed_by_agents"),
+            "agents",
+            ["passed_by"],
+            ["id"],
+            ondelete="SET NULL",
+        )
         batch.create_index("ix_conversations_store_status", ["store_id", "status", "assignee_id"])
+        batch.create_index("ix_conversations_status", ["status", "store_id"])
     op.create_table(
         "ratings",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
@@ -120,6 +129,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_emails")),
         sa.UniqueConstraint("store_id", "message_id", name="uq_emails_store_message_id"),
         sa.Index("ix_emails_status", "status", "id"),
+        sa.Index("ix_emails_conversation", "conversation_id", "id"),
     )
 
 
@@ -128,8 +138,10 @@ def downgrade() -> None:
     op.drop_table("canned_replies")
     op.drop_table("ratings")
     with op.batch_alter_table("conversations") as batch:
+        batch.drop_index("ix_conversations_status")
         batch.drop_index("ix_conversations_store_status")
         batch.drop_constraint(op.f("fk_conversations_team_id_teams"), type_="foreignkey")
+        batch.drop_constraint(op.f("fk_conversations_passed_by_agents"), type_="foreignkey")
         for column in (
             "resolved_at",
             "awaiting_since",

@@ -16,13 +16,10 @@ const ACTIONS = {
     path: "/reopen",
   },
   take: {
-    // bot or queued -> assigned to me; assigned to someone else -> transferred to me.
-    allowed: (c, me) =>
-      c.status === "bot" ||
-      c.status === "queued" ||
-      (c.status === "assigned" && c.assignee?.id !== me),
-    path: "/assign",
-    body: (me) => ({ agent_id: me }),
+    // bot or queued -> assigned to me. Of two agents taking it at once, one gets it;
+    // the other is told who has it. (Moving it from a colleague: Transfer.)
+    allowed: (c) => c.status === "bot" || c.status === "queued",
+    path: "/take",
   },
   unassign: {
     allowed: (c) => c.status === "assigned",

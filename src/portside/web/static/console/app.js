@@ -13,6 +13,8 @@ import { ActionBar } from "./actions.js";
 import { CaseCards } from "./cases.js";
 import { Composer } from "./composer.js";
 import { ConversationStore } from "./conversations.js";
+import { PresenceControl, TransferMenu } from "./desk.js";
+import { SlaTimers } from "./sla.js";
 import { byId, isTextEntry } from "./dom.js";
 import { statusLabel } from "./format.js";
 import { HANDOFF_EVENT, HandoffCard } from "./handoff.js";
@@ -20,7 +22,9 @@ import { InboxView } from "./inbox.js";
 import { KnowledgeEditor } from "./knowledge.js";
 import { ContextPanel } from "./panel.js";
 import { ConsoleSocket } from "./socket.js";
+import { SuggestionStrip } from "./suggestions.js";
 import { Transcripts } from "./transcript.js";
+import { Translation } from "./translation.js";
 
 const TICK_MS = 30_000;
 // The server accepts at most this many conversations in a resume map.
@@ -42,6 +46,11 @@ export class App {
   #handoff;
   #cases;
   #knowledge;
+  #translation;
+  #suggestions;
+  #presence;
+  #transfer;
+  #sla;
   #selectedId = null;
   #fetching = new Map(); // conversation id -> events and changes held while it is fetched
   #welcomedBefore = false;
@@ -76,6 +85,7 @@ export class App {
       onSelect: (id, options) => this.select(id, options),
       onError,
     });
+    this.#translation = new Translation({ api, onError });
     // The transcripts ask the composer for pending sends only when they render.
     this.#transcripts = new Transcripts({
       api,
@@ -86,13 +96,16 @@ export class App {
       onLog: (id) => {
         if (id === this.#selectedId) this.#showHandoff();
       },
+      translation: this.#translation,
     });
     this.#composer = new Composer({
+      api,
       socket: this.#socket,
       transcripts: this.#transcripts,
       isApplied: (id, seq) => this.#transcripts.hasApplied(id, seq),
       onLeave: () => this.#inbox.focusRow(this.#selectedId) || byId("conversation-list").focus(),
       onError,
+      translates: (id) => this.#translation.translates(id),
     });
     this.#actions = new ActionBar({
       api,
@@ -100,10 +113,18 @@ export class App {
       onDone: (result) => this.#actionDone(result),
       onError,
     });
+    this.#presence = new PresenceControl({ socket: this.#socket, agentId: agent.id });
+    this.#sla = new SlaTimers({ api, store: this.#store, agentId: agent.id, toast });
+    this.#transfer = new TransferMenu({
+      api,
+      onDone: (result) => this.#actionDone(result),
+      onError,
+    });
     this.#panel = new ContextPanel();
     this.#handoff = new HandoffCard();
     this.#cases = new CaseCards({ api, onError });
     this.#knowledge = new KnowledgeEditor({ api, agent, onError });
+    this.#suggestions = new SuggestionStrip({ api, onUse: (text) => this.#composer.useText(text) });
   }
 
   async start() {
@@ -123,6 +144,7 @@ export class App {
     // event between the page and the connection is missed.
     await this.#inbox.load();
     this.#socket.start();
+    this.#sla.start();
   }
 
   stop() {
@@ -138,6 +160,11 @@ export class App {
     this.#actions.destroy();
     this.#cases.destroy();
     this.#knowledge.destroy();
+    this.#translation.destroy();
+    this.#suggestions.destroy();
+    this.#presence.destroy();
+    this.#sla.stop();
+    this.#transfer.destroy();
     this.#handoff.show(null);
     this.#panel.show(null);
     this.#showHeader(null);
@@ -165,6 +192,8 @@ export class App {
     this.#transcripts.show(id);
     this.#showHandoff();
     this.#cases.show(id);
+    this.#translation.show(id);
+    this.#suggestions.show(id);
     this.#showSelected();
     this.#updateTitle();
     try {
@@ -185,6 +214,8 @@ export class App {
     this.#transcripts.show(null);
     this.#showHandoff();
     this.#cases.show(null);
+    this.#translation.show(null);
+    this.#suggestions.show(null);
     this.#showSelected();
   }
 
@@ -230,6 +261,9 @@ export class App {
       case "typing":
         this.#transcripts.onTyping(frame);
         break;
+      case "presence":
+        this.#presence.onPresence(frame);
+        break;
       default:
         break; // pong, synced: nothing to do
     }
@@ -240,6 +274,7 @@ export class App {
     this.#transcripts.apply(event);
     this.#composer.confirm(event);
     this.#cases.onEvent(event);
+    this.#suggestions.onEvent(event);
     const fromShopper = event.type === "message.created" && event.actor?.type === "visitor";
 
     if (this.#holdIfNew(id, event, fromShopper)) return;
@@ -304,6 +339,7 @@ export class App {
     const conversation = this.#selectedId === null ? null : this.#store.get(this.#selectedId);
     this.#panel.show(conversation);
     this.#actions.show(conversation);
+    this.#transfer.show(conversation);
     this.#showHeader(conversation);
   }
 

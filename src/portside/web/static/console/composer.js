@@ -6,7 +6,12 @@
 // the next `welcome`; one that was in flight when the line dropped is sent again with the
 // same client_id, which the server stores once. A send the server refuses (an `error`
 // with its ref) comes back into the text box with the reason, so nothing typed is lost.
+//
+// "/" opens the canned replies (canned.js). A reply whose variables had no value in
+// this conversation comes in with `{name}` gaps: the composer keeps those names, shows
+// them under the text box and sends nothing until each gap is filled.
 
+import { CannedPicker, Gaps } from "./canned.js";
 import { byId } from "./dom.js";
 
 // A `typing: true` goes out at most this often while the agent types...
@@ -41,13 +46,16 @@ export class Composer {
   #modeLabel = byId("composer-mode");
   #counter = byId("reply-counter");
   #error = byId("composer-error");
+  #picker;
+  #gaps = new Gaps(this.#input); // what inserted canned replies left to fill in
   #conversationId = null;
   #mode = "reply";
   #maxChars = DEFAULT_MAX_CHARS;
-  #drafts = new Map(); // conversation id -> {text, mode}
+  #drafts = new Map(); // conversation id -> {text, mode, gaps}
   #outbox = new Map(); // client_id -> {clientId, conversationId, type, text, mode, state}
   #typing = { active: false, conversationId: null, sentAt: 0, idleTimer: 0, deferTimer: 0 };
   #listeners = [];
+  #translates; // (conversation id) => whether a reply goes out translated (translation.js)
 
   /**
    * @param {object} deps
@@ -56,7 +64,14 @@ export class Composer {
    * @param {() => void} deps.onLeave  Escape in the text box
    * @param {(message: string) => void} deps.onError
    */
-  constructor({ socket, transcripts, isApplied, onLeave, onError }) {
+  constructor({ api, socket, transcripts, isApplied, onLeave, onError, translates }) {
+    this.#translates = translates ?? (() => false);
+    this.#picker = new CannedPicker({
+      api,
+      input: this.#input,
+      onPick: (item, range) => this.#insertCanned(item, range),
+      onError,
+    });
     this.#socket = socket;
     this.#transcripts = transcripts;
     this.#isApplied = isApplied;
@@ -72,13 +87,18 @@ export class Composer {
     });
     this.#listen(this.#input, "keydown", (event) => this.#onKey(event));
     this.#listen(this.#input, "input", () => this.#onInput());
-    this.#listen(this.#input, "blur", () => this.#stopTyping());
+    this.#listen(this.#input, "blur", () => {
+      this.#stopTyping();
+      this.#picker.close();
+    });
     this.#setMode("reply");
     this.setConversation(null);
   }
 
   destroy() {
     this.#stopTyping();
+    this.#picker.destroy();
+    this.#gaps.clear();
     for (const [node, type, listener] of this.#listeners) node.removeEventListener(type, listener);
     this.#outbox.clear();
     this.#drafts.clear();
@@ -104,8 +124,10 @@ export class Composer {
     this.#stopTyping();
     this.#saveDraft();
     this.#conversationId = id;
+    this.#picker.setConversation(id);
     const draft = id === null ? null : this.#drafts.get(id);
     this.#input.value = draft?.text ?? "";
+    this.#gaps.set(draft?.gaps ?? []);
     if (draft) this.#setMode(draft.mode);
     this.#input.disabled = id === null;
     this.#modeButton.disabled = id === null;
@@ -118,6 +140,17 @@ export class Composer {
     if (this.#conversationId === null) return;
     if (mode) this.#setMode(mode);
     this.#input.focus();
+  }
+
+  /** Put a suggested reply in the text box (after what is there), to edit and send. */
+  useText(text) {
+    if (this.#conversationId === null) return;
+    const current = this.#input.value.trim();
+    this.#setMode("reply");
+    this.#input.value = current ? `${current}\n${text}` : text;
+    this.#refresh();
+    this.#input.focus();
+    this.#input.setSelectionRange(this.#input.value.length, this.#input.value.length);
   }
 
   /** The sends of a conversation still waiting for confirmation, oldest first. */
@@ -167,6 +200,11 @@ export class Composer {
     const id = this.#conversationId;
     const text = this.#input.value.trim();
     if (id === null || !text) return;
+    if (this.#gaps.open().length) {
+      this.#showError(this.#gaps.complaint());
+      this.#gaps.selectFirst();
+      return;
+    }
     const length = countChars(text);
     if (length > this.#maxChars) {
       const limit = this.#maxChars;
@@ -180,10 +218,13 @@ export class Composer {
       text,
       mode: this.#mode,
       state: "pending",
+      // Decided when sent: a retry after a drop goes out the same way.
+      translate: this.#mode === "reply" && this.#translates(id),
     };
     this.#stopTyping();
     this.#outbox.set(item.clientId, item);
     this.#input.value = "";
+    this.#gaps.clear();
     this.#drafts.delete(id);
     this.#showError("");
     this.#refresh();
@@ -198,6 +239,7 @@ export class Composer {
       conversation_id: item.conversationId,
       text: item.text,
       ref: item.clientId,
+      ...(item.translate ? { translate: true } : {}),
     });
     item.state = sent ? "pending" : "queued";
     this.#transcripts.updatePending(item);
@@ -224,6 +266,7 @@ export class Composer {
   #onKey(event) {
     // While an input method composes (Chinese, Japanese...), Enter picks a candidate.
     const composing = event.isComposing || event.keyCode === 229;
+    if (!composing && this.#picker.handleKey(event)) return;
     if (event.key === "Enter" && !event.shiftKey && !composing) {
       event.preventDefault();
       this.#submit();
@@ -236,6 +279,7 @@ export class Composer {
 
   #onInput() {
     this.#showError("");
+    this.#picker.update();
     this.#refresh();
     if (this.#mode === "reply" && this.#input.value.trim()) this.#typingPulse();
     else this.#stopTyping();
@@ -256,7 +300,8 @@ export class Composer {
   #saveDraft() {
     if (this.#conversationId === null) return;
     const text = this.#input.value;
-    if (text.trim()) this.#drafts.set(this.#conversationId, { text, mode: this.#mode });
+    const draft = { text, mode: this.#mode, gaps: this.#gaps.names };
+    if (text.trim()) this.#drafts.set(this.#conversationId, draft);
     else this.#drafts.delete(this.#conversationId);
   }
 
@@ -266,7 +311,23 @@ export class Composer {
     this.#counter.textContent = `${length} / ${this.#maxChars}`;
     this.#counter.classList.toggle("is-over", over);
     this.#counter.classList.toggle("is-near", !over && length > this.#maxChars * 0.9);
-    this.#sendButton.disabled = this.#conversationId === null || length === 0 || over;
+    const gaps = this.#gaps.render();
+    this.#sendButton.disabled = this.#conversationId === null || length === 0 || over || gaps;
+  }
+
+  /** A canned reply picked in the list, in place of the "/shortcut" typed. */
+  #insertCanned(item, { start, end }) {
+    const value = this.#input.value;
+    this.#input.value = value.slice(0, start) + item.text + value.slice(end);
+    this.#gaps.add(item.missing ?? []);
+    this.#showError("");
+    this.#refresh();
+    this.#input.focus();
+    if (!this.#gaps.selectFirst()) {
+      const caret = start + item.text.length;
+      this.#input.setSelectionRange(caret, caret);
+    }
+    if (this.#mode === "reply") this.#typingPulse();
   }
 
   #showError(message) {

@@ -75,10 +75,12 @@ export class ConversationStore {
       case "message.created":
         conversation.preview = String(data.text ?? "").slice(0, PREVIEW_CHARS);
         conversation.last_message_at = event.at;
+        applyClocks(conversation, event.actor?.type, event.at);
         break;
       case "conversation.status_changed":
         conversation.status = data.to;
         conversation.assignee = data.assignee ?? null;
+        applyStatusClocks(conversation, data.to, event.at);
         break;
       case "conversation.context_updated":
         applyContext(conversation.visitor, data);
@@ -106,7 +108,9 @@ export class ConversationStore {
     if ("preview" in change) {
       conversation.preview = change.preview;
       conversation.last_message_at = change.last_message_at;
+      applyClocks(conversation, change.last_from, change.last_message_at);
     }
+    applyStatusClocks(conversation, change.status, change.updated_at);
     if (change.context) applyContext(conversation.visitor, change.context);
     return true;
   }
@@ -164,4 +168,20 @@ function writeList(key, values) {
   } catch {
     // storage full or disabled: unread marks then last only as long as the page
   }
+}
+
+/** The SLA clocks a message moves, as the server does (services/_log.py). */
+function applyClocks(conversation, from, at) {
+  if (from === "visitor") {
+    conversation.awaiting_since ??= at;
+  } else if (from === "agent" || from === "bot") {
+    conversation.awaiting_since = null;
+    if (from === "agent") conversation.first_reply_at ??= at;
+  }
+}
+
+function applyStatusClocks(conversation, status, at) {
+  if (status === "queued" || status === "assigned") conversation.handoff_at ??= at;
+  if (status === "resolved") conversation.resolved_at ??= at;
+  else conversation.resolved_at = null;
 }

@@ -265,6 +265,8 @@ function rowContent(conversation, unread) {
         text: statusLabel(conversation.status),
       }),
       h("span", { class: "row-assignee", text: conversation.assignee?.name ?? "" }),
+      // Filled every second by sla.js.
+      h("span", { class: "sla", "data-testid": "row-sla", hidden: true }),
     ),
   ];
 }

@@ -24,6 +24,7 @@ export class Transcripts {
   #onError;
   #pendingFor;
   #onLog;
+  #translation; // learns every event, and adds translations to messages (translation.js)
   #scroller = byId("transcript");
   #log = byId("transcript-log");
   #pendingList = byId("transcript-pending");
@@ -40,7 +41,8 @@ export class Transcripts {
    * @param {(id: number) => object[]} deps.pendingFor  the sends not yet confirmed
    * @param {(id: number) => void} [deps.onLog]  a log was read or grew (for the pinned cards)
    */
-  constructor({ api, store, agentId, onError, pendingFor, onLog = () => {} }) {
+  constructor({ api, store, agentId, onError, pendingFor, onLog = () => {}, translation }) {
+    this.#translation = translation;
     this.#api = api;
     this.#onLog = onLog;
     this.#store = store;
@@ -101,6 +103,7 @@ export class Transcripts {
     }
     log.events.push(event);
     log.lastSeq = event.seq;
+    this.#translation?.learn(event);
     if (id === this.#selectedId) this.#append(event);
     this.#onLog(id);
   }
@@ -181,6 +184,7 @@ export class Transcripts {
           if (event.seq > log.lastSeq) {
             log.events.push(event);
             log.lastSeq = event.seq;
+            this.#translation?.learn(event);
           }
         }
         if (!page.more) {
@@ -228,7 +232,9 @@ export class Transcripts {
 
   #render(event) {
     const visitor = this.#store.get(event.conversation_id)?.visitor;
-    return renderEvent(event, { agentId: this.#agentId, visitorName: visitor?.name });
+    const node = renderEvent(event, { agentId: this.#agentId, visitorName: visitor?.name });
+    this.#translation?.decorate(event, node);
+    return node;
   }
 
   #say(text) {
@@ -286,10 +292,22 @@ export function renderEvent(event, context) {
           "div",
           { class: "msg-meta" },
           h("span", { class: "msg-author", text: authorName(event.actor, context) }),
+          data.via === "email" ? h("span", { class: "msg-via", text: "by email" }) : null,
           at,
         ),
         h("p", { class: "msg-text", text: data.text ?? "" }),
       );
+    }
+    case "message.emailed": {
+      // Under an agent's reply to a shopper who had left: whether the email went out.
+      const sent = data.status === "sent";
+      const text = sent
+        ? `Sent by email to ${data.to}`
+        : `Not sent by email to ${data.to}: ${data.error ?? "failed"}`;
+      const line = systemLine("event-emailed", text, seq, at);
+      line.classList.add("is-email", sent ? "is-sent" : "is-failed");
+      line.dataset.forEvent = String(data.event_id);
+      return line;
     }
     case "note.created":
       return h(
@@ -317,9 +335,30 @@ export function renderEvent(event, context) {
       return systemLine("event-created", "Conversation started", seq, at);
     case HANDOFF_EVENT:
       return renderHandoffEvent(event, at);
+    case "csat.requested":
+      return systemLine("event-csat-requested", "The shopper was asked to rate the help", seq, at);
+    case "csat.rated":
+      return renderRating(event, seq, at);
     default:
       return null;
   }
+}
+
+/** The shopper's rating: stars, score and comment, and whose rating it is. */
+function renderRating(event, seq, at) {
+  const data = event.data ?? {};
+  const score = Number.isInteger(data.score) ? Math.min(5, Math.max(1, data.score)) : 0;
+  const whose = data.resolved_by === "bot" ? " (the AI agent's)" : "";
+  return h(
+    "li",
+    { class: "system rating", "data-testid": "event-csat", "data-seq": seq },
+    h("span", { class: "rating-stars", "aria-hidden": "true", text: "★".repeat(score) }),
+    h("span", { class: "system-text", text: `The shopper rated the help ${score}/5${whose}` }),
+    at,
+    data.comment
+      ? h("p", { class: "rating-comment", "data-testid": "csat-comment", text: data.comment })
+      : null,
+  );
 }
 
 function systemLine(testId, text, seq, at) {

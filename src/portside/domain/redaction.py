@@ -7,8 +7,9 @@ conservative for addresses (a number next to a street word, in English, Spanish,
 German, French or Portuguese); a missed address costs privacy, so the LLM sees the
 shopper's words only as context and the draft's facts are never taken from it.
 
-What was replaced is kept, in order, so a text of our own (the bot's draft) can be
-restored after the LLM has rephrased it.
+What was replaced is kept, in order, so a text of our own (the bot's draft, an agent's
+reply) can be restored after the LLM has rephrased or translated it. Pure rules, here in
+the domain: the AI agent and the translators (ai/translation.py) both use them.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portside.agent.redaction import redact, restore
+from portside.domain.redaction import redact, restore
 
 
 @pytest.mark.parametrize(
