@@ -58,7 +58,8 @@ async def test_agents_hear_their_own_and_queued_conversations_and_summaries_of_t
             assert {r["id"] for r in rows} == {conversation_id}
             assert (rows[-1]["status"], rows[-1]["last_from"]) == ("bot", "visitor")
 
-        # Agent A answers and so takes it: A hears the next message, B its summary.
+        # Agent A answers and so takes it: A's console gets the whole conversation,
+        # from its first event, then hears the next message; B hears its summary.
         reply = await http_a.post(
             f"/api/v1/conversations/{conversation_id}/messages",
             json={"client_id": client_id(), "text": "Yes, in all sizes."},
@@ -66,7 +67,13 @@ async def test_agents_hear_their_own_and_queued_conversations_and_summaries_of_t
         assert reply.status_code == 201
         await say(shopper, "great, and in blue?")
         frames_a, frames_b = await desk_a.quiet(0.6), await desk_b.quiet(0.6)
-        assert texts(frames_a) == ["Yes, in all sizes.", "great, and in blue?"]
+        assert texts(frames_a) == [
+            "is the linen shirt in stock?",
+            "Yes, in all sizes.",
+            "great, and in blue?",
+        ]
+        seqs_a = [f["event"]["seq"] for f in frames_a if f["type"] == "event"]
+        assert seqs_a == list(range(1, len(seqs_a) + 1))
         assert texts(frames_b) == []
         rows = inbox_rows(frames_b)
         assert rows[-1]["status"] == "assigned" and rows[-1]["assignee_id"] == a_id
@@ -87,12 +94,19 @@ async def test_agents_hear_their_own_and_queued_conversations_and_summaries_of_t
             frames = await desk.quiet(0.6)
             assert texts(frames) == ["hello? anyone?"]
 
-        # B comes back: the queue is routed to B (never back to A, who handed it on).
+        # B comes back: the queue is routed to B (never back to A, who handed it on),
+        # whose console gets the whole conversation, then what follows.
         await desk_b.send(type="presence.set", presence="online")
         await desk_b.expect("presence.ack")
         await say(shopper, "still there?")
         frames_a, frames_b = await desk_a.quiet(0.6), await desk_b.quiet(0.6)
-        assert texts(frames_b) == ["still there?"]
+        assert texts(frames_b) == [
+            "is the linen shirt in stock?",
+            "Yes, in all sizes.",
+            "great, and in blue?",
+            "hello? anyone?",
+            "still there?",
+        ]
         assert texts(frames_a) == []
         assert inbox_rows(frames_a)[-1]["assignee_id"] == store.agents[1]["id"]
     for http in (http_a, http_b):

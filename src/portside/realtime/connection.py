@@ -75,6 +75,9 @@ class Connection:
         self.last_heard = asyncio.get_running_loop().time()
         # A console's followed conversations (oldest first): it hears all of their events.
         self.following: dict[int, None] = {}
+        # Of those, the ones followed because they were given to its agent (not opened):
+        # followed only while they are the agent's.
+        self.given: set[int] = set()
         self._queue: asyncio.Queue[Any] = asyncio.Queue(svc.settings.limits.send_queue_frames)
         self._writer: asyncio.Task[None] | None = None
         self.closing = False
@@ -186,10 +189,30 @@ class Connection:
         wire = message["event"]
         conversation_id, seq = wire["conversation_id"], wire["seq"]
         seen = self.seen.get(conversation_id)
-        if not self.is_widget and (seen is None or conversation_id not in self.following):
+        if self.is_widget:
+            pass
+        elif (
+            conversation_id not in self.following
+            and message["status"] == "assigned"
+            and message["assignee_id"] == self.agent_id
+        ):
+            # Given to this console's agent (by routing, a take, a transfer): it follows
+            # the conversation from now on and first gets its whole history, so the desk
+            # has the transcript and context packet the moment the conversation is theirs.
+            self.follow(conversation_id)
+            self.given.add(conversation_id)
+            seen = self.seen[conversation_id] = 0
+        elif conversation_id in self.given and not (
+            message["status"] == "assigned" and message["assignee_id"] == self.agent_id
+        ):
+            # It left the agent (transferred, queued, resolved): this change is the last
+            # they hear of it in full, unless they open it.
+            self.given.discard(conversation_id)
+            self.following.pop(conversation_id, None)
+        elif seen is None or conversation_id not in self.following:
             # A console reads a conversation's history over HTTP when its agent opens it,
-            # and follows it from there; of the others (assigned to its agent, waiting in
-            # the queue) it hears the live events only, with nothing to fill in.
+            # and follows it from there; of the others (waiting in the queue) it hears
+            # the live events only, with nothing to fill in.
             seen = seq - 1 if seen is None or seen < seq else seen
         if seen is not None and seq <= seen:
             return
@@ -212,7 +235,12 @@ class Connection:
             if upto is not None and after >= upto:
                 return
             page = await list_events(
-                self.svc, self.store_id, conversation_id, after_seq=after, limit=MAX_EVENTS_PAGE
+                self.svc,
+                self.store_id,
+                conversation_id,
+                after_seq=after,
+                limit=MAX_EVENTS_PAGE,
+                urgent=True,
             )
             for event in page.events:
                 if upto is not None and event.seq > upto:

@@ -183,6 +183,8 @@ class _ConsoleFrames:
             if conversation_id not in self.conn.following:
                 # The console reads the history itself, then hears what comes after.
                 self.conn.seen.pop(conversation_id, None)
+            # Opened: followed whoever has it from now on.
+            self.conn.given.discard(conversation_id)
             self.conn.follow(conversation_id)
         elif kind == "sync":
             self.conn.sync(

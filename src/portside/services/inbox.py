@@ -77,8 +77,10 @@ async def list_events(
     after_seq: int = 0,
     limit: int = 200,
     visitor_id: int | None = None,
+    urgent: bool = False,
 ) -> EventPage:
-    """Events after `after_seq`. With `visitor_id`, only what that shopper may see."""
+    """Events after `after_seq`. With `visitor_id`, only what that shopper may see.
+    `urgent` when they go straight to a client (storage/database.py)."""
     if after_seq < 0:
         raise InvalidRequest("after_seq cannot be negative.")
     if not 1 <= limit <= MAX_EVENTS_PAGE:
@@ -99,7 +101,7 @@ async def list_events(
             public_only=visitor_id is not None,
         )
 
-    row, fetched = await svc.db.read(query)
+    row, fetched = await svc.db.read(query, urgent=urgent)
     more = len(fetched) > limit
     fetched = fetched[:limit]
     last = fetched[-1].seq if more else max(row.last_seq, after_seq)

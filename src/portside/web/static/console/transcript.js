@@ -88,8 +88,14 @@ export class Transcripts {
     if (event.type === "message.created" && event.actor?.type === "visitor") {
       this.#setTyping(id, false);
     }
-    const log = this.#logs.get(id);
-    if (!log) return; // never opened: its log is read when it is
+    let log = this.#logs.get(id);
+    if (!log) {
+      // Never opened: its log is read when it is. A conversation given to this agent
+      // arrives whole from its first event, though: kept, it opens at once.
+      if (event.seq !== 1) return;
+      log = { events: [], lastSeq: 0, loaded: true, loading: false, buffer: [] };
+      this.#logs.set(id, log);
+    }
     if (log.loading) {
       log.buffer.push(event);
       return;
