@@ -51,6 +51,9 @@ async def test_a_german_shopper_reaches_the_german_agent_and_a_chinese_agent_ans
 ) -> None:
     server = routing_server
     errors: list[str] = []
+    admin = await login(server.base_url, MEI, DEMO_PASSWORD)
+    sla = {"first_response_s": 300, "warn_before_s": 60}
+    assert (await admin.put("/api/v1/settings/sla", json=sla)).status_code == 200
     lena = await console_of(browser, server, LENA, errors)
     mei = await console_of(browser, server, MEI, errors)
 
@@ -72,6 +75,9 @@ async def test_a_german_shopper_reaches_the_german_agent_and_a_chinese_agent_ans
     await lena.get_by_test_id("filter-mine").click()
     row = lena.get_by_test_id("conversation-row").filter(has_text="Lena Vogel")
     await expect(row).to_have_count(1)
+    # The first-response clock runs from the handoff, counting down.
+    await expect(row.get_by_test_id("row-sla")).to_contain_text("First reply in 4:")
+    await expect(row.get_by_test_id("row-sla")).to_have_attribute("data-state", "ok")
     await row.click()
     card = lena.get_by_test_id("handoff-card")
     await expect(card).to_be_visible(timeout=10_000)
@@ -84,7 +90,6 @@ async def test_a_german_shopper_reaches_the_german_agent_and_a_chinese_agent_ans
     await expect(mei_row).to_have_count(1)
 
     # The store translates through its LLM; Mei, who reads no German, answers too.
-    admin = await login(server.base_url, MEI, DEMO_PASSWORD)
     llm = {"enabled": True, "base_url": fake.base_url, "model": "tiny-chat"}
     assert (await admin.put("/api/v1/settings/llm", json=llm)).status_code == 200
     translation = {"provider": "llm"}
@@ -108,5 +113,7 @@ async def test_a_german_shopper_reaches_the_german_agent_and_a_chinese_agent_ans
         lena.get_by_test_id("transcript").get_by_test_id("event-message").filter(has_text=ANSWER_DE)
     )
     await expect(sent.get_by_test_id("msg-original")).to_contain_text(ANSWER_ZH)
+    # A person answered: the first-response clock stopped.
+    await expect(row.get_by_test_id("row-sla")).to_be_hidden()
     assert errors == []
     await shop_context.close()

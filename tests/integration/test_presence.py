@@ -1,5 +1,6 @@
-"""Presence in virtual time over a real database: it lapses without renewal, an idle
-agent goes away, and a gone agent's conversations move on after the grace period."""
+"""Presence and the queue in virtual time over a real database: presence lapses without
+renewal, an idle agent goes away, a gone agent's conversations move on after the grace
+period, and a store's priority rules reorder the queue."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import pytest
 from portside.clock import ManualClock
 from portside.services import agents as agent_service
 from portside.services import presence
+from portside.services.bot import do_write_handoff_context
 from portside.services.context import Services
 from portside.services.conversations import do_request_person
 from portside.services.identity import AgentIdentity
+from portside.services.routing import list_queue_places
 from portside.services.settings import do_put_settings
 from portside.services.stores import do_create_agent, do_create_store
 from portside.services.visitors import do_identify_visitor
-from portside.storage import conversation_store
+from portside.storage import conversation_store, store_store
 from portside.storage.migrate import upgrade_async
 from tests.support.factories import PASSWORD, services_for
 
@@ -124,3 +127,56 @@ async def test_a_gone_agents_conversation_moves_on_after_the_grace_only(timed: S
     assert await presence.do_requeue_absent(timed) == 0  # once
     listed = await agent_service.list_agents(timed, admin.store_id)
     assert {a["id"]: a["load"] for a in listed}[leaver.id] == 0
+
+
+async def test_a_proven_big_order_moves_a_conversation_up_the_queue(timed: Services) -> None:
+    (admin,) = await people(timed, 1)
+    rules = [{"when": "order_total_above", "amount": "200", "priority": 10}]
+    await do_put_settings(timed, admin, "routing", {"priority_rules": rules})
+    order = {"number": "LP55555", "email": "a@b.test", "postcode": "1", "total": "480.00"}
+    await timed.db.write(lambda conn: store_store.upsert_orders(conn, admin.store_id, [order]))
+    waiting = []
+    for n in range(2):
+        visitor = await do_identify_visitor(
+            timed,
+            store_id=admin.store_id,
+            token=None,
+            context={},
+            address=f"10.0.0.{n + 2}",
+            user_agent=None,
+        )
+        handoff = await do_request_person(
+            timed, store_id=admin.store_id, visitor_id=visitor.visitor_id
+        )
+        assert handoff is not None
+        waiting.append(handoff)
+        advance(timed, 5)
+    # Nobody is online: both wait, first come first served.
+    places = {
+        p["conversation_id"]: p["position"] for p in await list_queue_places(timed, admin.store_id)
+    }
+    assert [places[h.conversation_id] for h in waiting] == [1, 2]
+    # The second shopper's packet names an order they proved is theirs: it goes first.
+    await do_write_handoff_context(
+        timed,
+        store_id=admin.store_id,
+        conversation_id=waiting[1].conversation_id,
+        handoff_event_id=waiting[1].id,
+        packet={"orders": [{"number": "LP55555", "verified": True}]},
+    )
+    places = {
+        p["conversation_id"]: p["position"] for p in await list_queue_places(timed, admin.store_id)
+    }
+    assert [places[h.conversation_id] for h in waiting] == [2, 1]
+    # Named but not proven: no priority.
+    await do_write_handoff_context(
+        timed,
+        store_id=admin.store_id,
+        conversation_id=waiting[0].conversation_id,
+        handoff_event_id=waiting[0].id,
+        packet={"orders": [{"number": "LP55555", "verified": False}]},
+    )
+    places = {
+        p["conversation_id"]: p["position"] for p in await list_queue_places(timed, admin.store_id)
+    }
+    assert [places[h.conversation_id] for h in waiting] == [2, 1]

@@ -348,3 +348,43 @@ async def test_an_agent_who_drops_keeps_conversations_for_the_grace_then_they_mo
         ]
         assert reasons == ["asked_for_person", "routed", "agent_away", "routed"]
     await admin.aclose()
+
+
+async def test_routing_and_sla_settings_are_checked_and_read_back(
+    server: LiveServer, store: StoreFixture
+) -> None:
+    admin = await admin_of(server, store)
+    agent = await login(server.base_url, store.agents[1]["email"], store.agents[1]["password"])
+    defaults = (await agent.get("/api/v1/settings/routing")).json()
+    assert defaults == {"priority_rules": [], "grace_s": 120, "away_after_s": 600}
+    assert (await agent.get("/api/v1/settings/sla")).json() == {
+        "first_response_s": None,
+        "next_response_s": None,
+        "resolution_s": None,
+        "warn_before_s": 60,
+    }
+    rules = [{"when": "tag", "tag": "vip", "priority": 30}]
+    put = await admin.put("/api/v1/settings/routing", json={"priority_rules": rules})
+    assert put.json()["priority_rules"] == rules
+    assert (await agent.get("/api/v1/settings/routing")).json()["priority_rules"] == rules
+    sla = {"first_response_s": 120, "next_response_s": 300, "resolution_s": 3600}
+    assert (await admin.put("/api/v1/settings/sla", json=sla)).json()["resolution_s"] == 3600
+    for section, body, field in (
+        ("routing", {"grace_s": -1}, "grace_s"),
+        ("routing", {"away_after_s": 5}, "away_after_s"),
+        (
+            "routing",
+            {"priority_rules": [{"when": "moon", "priority": 1}]},
+            "priority_rules[0].when",
+        ),
+        ("routing", {"priority_rules": [{"when": "tag", "priority": 1}]}, "priority_rules[0].tag"),
+        ("sla", {"first_response_s": 0}, "first_response_s"),
+        ("sla", {"warn_before": 10}, "warn_before"),
+    ):
+        refused = await admin.put(f"/api/v1/settings/{section}", json=body)
+        assert refused.status_code == 400, body
+        assert refused.json()["error"]["details"][0]["field"] == field
+    # Only admins change them.
+    assert (await agent.put("/api/v1/settings/sla", json=sla)).status_code == 403
+    for client in (admin, agent):
+        await client.aclose()

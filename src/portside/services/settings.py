@@ -9,6 +9,7 @@ PUT without `api_key` keeps the key the store has, `""` or null removes it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,8 +25,8 @@ from portside.services.context import Services
 from portside.services.csat import check_csat, read_csat
 from portside.services.email_settings import check_email, public_email
 from portside.services.identity import AgentIdentity
-from portside.services.routing_settings import check_routing
-from portside.services.sla import check_sla
+from portside.services.routing_settings import check_routing, parse_routing, read_routing
+from portside.services.sla import check_sla, read_sla
 from portside.services.translation_settings import check_translation, public_translation
 from portside.storage import store_store
 
@@ -186,6 +187,10 @@ def _public(section: str, value: Mapping[str, Any]) -> dict[str, Any]:
     if section == "shipping":
         # Stored as checked; a store that has none yet shows an empty list of zones.
         return dict(value) if value else {"currency": None, "free_over": None, "zones": []}
+    if section == "routing":
+        return read_routing({"routing": value}).raw or parse_routing({}).raw
+    if section == "sla":
+        return dataclasses.asdict(read_sla({"sla": value}))
     return {"refund_above": read_handoff({"handoff": value}).refund_above}
 
 
