@@ -28,6 +28,11 @@ class InvalidRequest(PortsideError):
     code = "invalid_request"
 
 
+def field_error(field: str, message: str) -> InvalidRequest:
+    """A refusal naming the field it is about (`details` as docs/api.md describes)."""
+    return InvalidRequest(message, details=[{"field": field, "problem": message}])
+
+
 class MessageTooLong(PortsideError):
     code = "message_too_long"
 

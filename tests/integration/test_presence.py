@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from portside.clock import ManualClock
+from portside.domain.conversations import Event
 from portside.services import agents as agent_service
 from portside.services import presence
 from portside.services.bot import do_write_handoff_context
@@ -129,6 +130,15 @@ async def test_a_gone_agents_conversation_moves_on_after_the_grace_only(timed: S
     assert {a["id"]: a["load"] for a in listed}[leaver.id] == 0
 
 
+async def places_of(svc: Services, handoffs: list[Event]) -> list[int]:
+    """The queue places of the handed-off conversations, in the order given."""
+    places = {
+        p["conversation_id"]: p["position"]
+        for p in await list_queue_places(svc, handoffs[0].store_id)
+    }
+    return [places[h.conversation_id] for h in handoffs]
+
+
 async def test_a_proven_big_order_moves_a_conversation_up_the_queue(timed: Services) -> None:
     (admin,) = await people(timed, 1)
     rules = [{"when": "order_total_above", "amount": "200", "priority": 10}]
@@ -152,10 +162,7 @@ async def test_a_proven_big_order_moves_a_conversation_up_the_queue(timed: Servi
         waiting.append(handoff)
         advance(timed, 5)
     # Nobody is online: both wait, first come first served.
-    places = {
-        p["conversation_id"]: p["position"] for p in await list_queue_places(timed, admin.store_id)
-    }
-    assert [places[h.conversation_id] for h in waiting] == [1, 2]
+    assert await places_of(timed, waiting) == [1, 2]
     # The second shopper's packet names an order they proved is theirs: it goes first.
     await do_write_handoff_context(
         timed,
@@ -164,10 +171,7 @@ async def test_a_proven_big_order_moves_a_conversation_up_the_queue(timed: Servi
         handoff_event_id=waiting[1].id,
         packet={"orders": [{"number": "LP55555", "verified": True}]},
     )
-    places = {
-        p["conversation_id"]: p["position"] for p in await list_queue_places(timed, admin.store_id)
-    }
-    assert [places[h.conversation_id] for h in waiting] == [2, 1]
+    assert await places_of(timed, waiting) == [2, 1]
     # Named but not proven: no priority.
     await do_write_handoff_context(
         timed,
@@ -176,7 +180,4 @@ async def test_a_proven_big_order_moves_a_conversation_up_the_queue(timed: Servi
         handoff_event_id=waiting[0].id,
         packet={"orders": [{"number": "LP55555", "verified": False}]},
     )
-    places = {
-        p["conversation_id"]: p["position"] for p in await list_queue_places(timed, admin.store_id)
-    }
-    assert [places[h.conversation_id] for h in waiting] == [2, 1]
+    assert await places_of(timed, waiting) == [2, 1]

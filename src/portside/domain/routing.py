@@ -20,6 +20,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from portside.domain.translation import base_language
+
 
 class Presence(StrEnum):
     ONLINE = "online"
@@ -58,15 +60,9 @@ class Waiting:
     passed_by: int | None = None
 
 
-def base_language(code: str | None) -> str | None:
-    """ "pt-BR" -> "pt": agents say which languages they speak, not which variants."""
-    if not code:
-        return None
-    return code.split("-")[0].split("_")[0].lower()
-
-
 def speaks(candidate: Candidate, language: str | None, default_language: str) -> bool:
-    """An agent who listed no languages speaks the store's default language."""
+    """An agent who listed no languages speaks the store's default language. Languages,
+    not variants: "pt-BR" is "pt"."""
     wanted = base_language(language)
     if wanted is None:
         return True

@@ -189,31 +189,8 @@ class Connection:
         wire = message["event"]
         conversation_id, seq = wire["conversation_id"], wire["seq"]
         seen = self.seen.get(conversation_id)
-        if self.is_widget:
-            pass
-        elif (
-            conversation_id not in self.following
-            and message["status"] == "assigned"
-            and message["assignee_id"] == self.agent_id
-        ):
-            # Given to this console's agent (by routing, a take, a transfer): it follows
-            # the conversation from now on and first gets its whole history, so the desk
-            # has the transcript and context packet the moment the conversation is theirs.
-            self.follow(conversation_id)
-            self.given.add(conversation_id)
-            seen = self.seen[conversation_id] = 0
-        elif conversation_id in self.given and not (
-            message["status"] == "assigned" and message["assignee_id"] == self.agent_id
-        ):
-            # It left the agent (transferred, queued, resolved): this change is the last
-            # they hear of it in full, unless they open it.
-            self.given.discard(conversation_id)
-            self.following.pop(conversation_id, None)
-        elif seen is None or conversation_id not in self.following:
-            # A console reads a conversation's history over HTTP when its agent opens it,
-            # and follows it from there; of the others (waiting in the queue) it hears
-            # the live events only, with nothing to fill in.
-            seen = seq - 1 if seen is None or seen < seq else seen
+        if not self.is_widget:
+            seen = self._console_seen(message, conversation_id, seq, seen)
         if seen is not None and seq <= seen:
             return
         if seq > (seen or 0) + 1:
@@ -227,6 +204,33 @@ class Connection:
             if text is None:
                 text = message["_frame"] = encode(frame("event", event=wire))
             await self.socket.send_text(text)
+
+    def _console_seen(
+        self, message: dict[str, Any], conversation_id: int, seq: int, seen: int | None
+    ) -> int | None:
+        """Where a console stands in a conversation before this event: what it follows,
+        and so what it is to be sent, changes with who has the conversation."""
+        theirs = message["status"] == "assigned" and message["assignee_id"] == self.agent_id
+        if theirs and conversation_id not in self.following:
+            # Given to this console's agent (by routing, a take, a transfer): it follows
+            # the conversation from now on and first gets its whole history, so the desk
+            # has the transcript and context packet the moment the conversation is theirs.
+            self.follow(conversation_id)
+            self.given.add(conversation_id)
+            self.seen[conversation_id] = 0
+            return 0
+        if conversation_id in self.given and not theirs:
+            # It left the agent (transferred, queued, resolved): this change is the last
+            # they hear of it in full, unless they open it.
+            self.given.discard(conversation_id)
+            self.following.pop(conversation_id, None)
+            return seen
+        if seen is None or conversation_id not in self.following:
+            # A console reads a conversation's history over HTTP when its agent opens it,
+            # and follows it from there; of the others (waiting in the queue) it hears
+            # the live events only, with nothing to fill in.
+            return seq - 1 if seen is None or seen < seq else seen
+        return seen
 
     async def _fill(self, conversation_id: int, *, upto: int | None) -> None:
         """Deliver the logged events after the last seen, up to `upto` or the end."""

@@ -133,7 +133,7 @@ class Desk:
                 await self._send_places(store_id)
 
     async def _send_places(self, store_id: int) -> None:
-        visitors = self.hub.waiting_visitors(store_id)
+        visitors = self.hub.connected_visitors(store_id)
         sent = self._places.setdefault(store_id, {})
         if not visitors and not sent:
             return

@@ -176,7 +176,8 @@ class Hub:
         room = self._rooms.get(store_id)
         return room is not None and visitor_id in room.visitors
 
-    def waiting_visitors(self, store_id: int) -> set[int]:
+    def connected_visitors(self, store_id: int) -> set[int]:
+        """The store's shoppers with a widget open on this node."""
         room = self._rooms.get(store_id)
         return set(room.visitors) if room is not None else set()
 

@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from portside.errors import Forbidden, InvalidRequest, NotFound
+from portside.errors import Forbidden, InvalidRequest, NotFound, field_error
 from portside.services.context import Services
 from portside.services.identity import AgentIdentity
 from portside.services.presence import publish_presence
 from portside.services.routing import do_route_queue, effective_presence
 from portside.services.stores import ROLES, check_language
-from portside.storage import routing_store, store_store
+from portside.storage import routing_store, store_store, team_store
 
 MAX_LANGUAGES = 20
 MAX_TEAMS = 20
@@ -51,7 +51,7 @@ async def do_update_agent(
     unknown = set(changes) - set(FIELDS)
     if unknown:
         name = sorted(unknown)[0]
-        raise _invalid(name, f"An agent has no setting {name!r}; they are {', '.join(FIELDS)}.")
+        raise field_error(name, f"An agent has no setting {name!r}; they are {', '.join(FIELDS)}.")
     if actor.role != "admin" and (agent_id != actor.id or set(changes) - SELF_FIELDS):
         raise Forbidden("Only admins change agents; you may set your own languages.")
     values: dict[str, Any] = {}
@@ -60,14 +60,14 @@ async def do_update_agent(
     if "max_concurrent" in changes:
         value = changes["max_concurrent"]
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100:
-            raise _invalid(
+            raise field_error(
                 "max_concurrent",
                 f"max_concurrent is a whole number from 1 to {MAX_CONCURRENT}.",
             )
         values["max_concurrent"] = value
     if "role" in changes:
         if changes["role"] not in ROLES:
-            raise _invalid("role", f"role is one of {', '.join(ROLES)}.")
+            raise field_error("role", f"role is one of {', '.join(ROLES)}.")
         values["role"] = changes["role"]
 
     def update(conn: Connection) -> None:
@@ -79,7 +79,7 @@ async def do_update_agent(
         if values.get("role", "admin") != "admin" and target.role == "admin":
             admins = [a for a in store_store.list_agents(conn, actor.store_id) if a.role == "admin"]
             if len(admins) <= 1:
-                raise _invalid("role", "A store keeps at least one admin.")
+                raise field_error("role", "A store keeps at least one admin.")
         if values:
             store_store.update_agent(conn, agent_id, **values)
 
@@ -92,13 +92,13 @@ async def do_update_agent(
 
 def _languages(raw: object) -> list[str]:
     if not isinstance(raw, list) or len(raw) > MAX_LANGUAGES:
-        raise _invalid("languages", f"languages is a list of at most {MAX_LANGUAGES} codes.")
+        raise field_error("languages", f"languages is a list of at most {MAX_LANGUAGES} codes.")
     codes: list[str] = []
     for i, code in enumerate(raw):
         try:
             checked = check_language(code)
         except InvalidRequest as exc:
-            raise _invalid(f"languages[{i}]", str(exc)) from None
+            raise field_error(f"languages[{i}]", str(exc)) from None
         if checked not in codes:
             codes.append(checked)
     return codes
@@ -106,19 +106,15 @@ def _languages(raw: object) -> list[str]:
 
 def _teams(conn: Connection, store_id: int, raw: object) -> list[int]:
     if not isinstance(raw, list) or len(raw) > MAX_TEAMS:
-        raise _invalid("teams", f"teams is a list of at most {MAX_TEAMS} team ids.")
+        raise field_error("teams", f"teams is a list of at most {MAX_TEAMS} team ids.")
     ids: list[int] = []
     for i, team_id in enumerate(raw):
         if (
             not isinstance(team_id, int)
             or isinstance(team_id, bool)
-            or not routing_store.team_exists(conn, store_id, team_id)
+            or team_store.find_team(conn, store_id, team_id) is None
         ):
-            raise _invalid(f"teams[{i}]", f"There is no team {team_id!r} in this store.")
+            raise field_error(f"teams[{i}]", f"There is no team {team_id!r} in this store.")
         if team_id not in ids:
             ids.append(team_id)
     return ids
-
-
-def _invalid(field_name: str, message: str) -> InvalidRequest:
-    return InvalidRequest(message, details=[{"field": field_name, "problem": message}])

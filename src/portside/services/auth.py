@@ -54,7 +54,7 @@ async def do_login(
     if agent is None or not ok:
         raise InvalidCredentials("The email or password is not right.")
     cookie, csrf = issue_session(svc.settings, agent.id, agent.session_version)
-    return _identity(agent, csrf), cookie
+    return AgentIdentity.from_row(agent, csrf), cookie
 
 
 async def check_session(svc: Services, cookie: str | None) -> AgentIdentity:
@@ -65,7 +65,7 @@ async def check_session(svc: Services, cookie: str | None) -> AgentIdentity:
     agent = await svc.db.read(lambda conn: store_store.find_agent(conn, claims.agent_id))
     if agent is None or agent.session_version != claims.session_version:
         raise NotAuthenticated("Your session has ended; log in again.")
-    return _identity(agent, claims.csrf_token)
+    return AgentIdentity.from_row(agent, claims.csrf_token)
 
 
 def check_csrf(agent: AgentIdentity, token: str | None) -> None:
@@ -82,14 +82,3 @@ async def do_logout_everywhere(svc: Services, agent: AgentIdentity) -> None:
             store_store.update_agent(conn, agent.id, session_version=row.session_version + 1)
 
     await svc.db.write(bump)
-
-
-def _identity(agent: object, csrf: str) -> AgentIdentity:
-    return AgentIdentity(
-        id=agent.id,  # type: ignore[attr-defined]
-        store_id=agent.store_id,  # type: ignore[attr-defined]
-        name=agent.name,  # type: ignore[attr-defined]
-        email=agent.email,  # type: ignore[attr-defined]
-        role=agent.role,  # type: ignore[attr-defined]
-        csrf_token=csrf,
-    )

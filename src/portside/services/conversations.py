@@ -50,7 +50,7 @@ from portside.services.opening import find_next_opening_cached
 from portside.services.routing import do_route_queue, queue_and_route
 from portside.services.translation import translate_reply
 from portside.storage import conversation_store as store
-from portside.storage import routing_store, store_store
+from portside.storage import store_store, team_store
 
 # Where a shopper's message, sent while the conversation is with the bot, is announced:
 # the AI agent owes it a reply.
@@ -335,8 +335,10 @@ async def do_change_status(
         if action != "take":
             raise
         # Another agent's take committed first (PostgreSQL): say who has it.
-        row = await svc.db.read(lambda conn: _holder(conn, agent.store_id, conversation_id))
-        raise Conflict(f"{row or 'Another agent'} has this conversation already.") from None
+        name = await svc.db.read(
+            lambda conn: _holder_name(conn, get_conversation(conn, agent.store_id, conversation_id))
+        )
+        raise Conflict(f"{name} has this conversation already.") from None
     if action != "take":
         # Room may have appeared (a resolve, a hand-back, a transfer away).
         await do_route_queue(svc, agent.store_id)
@@ -346,12 +348,10 @@ async def do_change_status(
 def _take(svc: Services, conn: Connection, row: Any, agent: AgentIdentity) -> Outcome[Event]:
     current = Status(row.status)
     if current is Status.ASSIGNED:
-        holder = store_store.find_agent(conn, row.assignee_id)
-        name = holder.name if holder is not None else "another agent"
         raise Conflict(
             "You have this conversation already."
             if row.assignee_id == agent.id
-            else f"{name} has this conversation already."
+            else f"{_holder_name(conn, row)} has this conversation already."
         )
     if current is Status.RESOLVED:
         raise InvalidTransition("A resolved conversation is reopened, not taken.")
@@ -359,10 +359,10 @@ def _take(svc: Services, conn: Connection, row: Any, agent: AgentIdentity) -> Ou
     return event, [event], Standing(Status.ASSIGNED, agent.id)
 
 
-def _holder(conn: Connection, store_id: int, conversation_id: int) -> str | None:
-    row = get_conversation(conn, store_id, conversation_id)
+def _holder_name(conn: Connection, row: Any) -> str:
+    """Who has the conversation, to name in a refusal."""
     holder = store_store.find_agent(conn, row.assignee_id) if row.assignee_id else None
-    return holder.name if holder is not None else None
+    return str(holder.name) if holder is not None else "Another agent"
 
 
 def _check_may_move(conn: Connection, row: Any, agent: AgentIdentity, action: str) -> None:
@@ -371,15 +371,16 @@ def _check_may_move(conn: Connection, row: Any, agent: AgentIdentity, action: st
         return
     if Status(row.status) is not Status.ASSIGNED:
         return
-    holder = store_store.find_agent(conn, row.assignee_id)
-    name = holder.name if holder is not None else "another agent"
-    raise Forbidden(f"{name} has this conversation; only they or a supervisor can {action} it.")
+    raise Forbidden(
+        f"{_holder_name(conn, row)} has this conversation; "
+        f"only they or a supervisor can {action} it."
+    )
 
 
 def _check_team(conn: Connection, store_id: int, team_id: int | None) -> None:
     if team_id is None:
         raise InvalidRequest("A transfer names the team (team_id) whose queue it goes to.")
-    if not routing_store.team_exists(conn, store_id, team_id):
+    if team_store.find_team(conn, store_id, team_id) is None:
         raise NotFound("This team does not exist.")
 
 

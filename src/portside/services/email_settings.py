@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from portside.domain.mail import SmtpServer
-from portside.errors import InvalidRequest
+from portside.errors import InvalidRequest, field_error
 from portside.services._sections import read_section
 
 SECURITY = ("none", "starttls", "tls")
@@ -79,15 +79,17 @@ def check_email(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
         )
     enabled = body.get("enabled", False)
     if not isinstance(enabled, bool):
-        raise _invalid("enabled", f"enabled is true or false, not {enabled!r}.")
+        raise field_error("enabled", f"enabled is true or false, not {enabled!r}.")
     security = body.get("security", "starttls")
     if security not in SECURITY:
-        raise _invalid("security", f"security is one of {', '.join(SECURITY)}, not {security!r}.")
+        raise field_error(
+            "security", f"security is one of {', '.join(SECURITY)}, not {security!r}."
+        )
     port = body.get("port")
     if port is None:
         port = DEFAULT_PORTS[security]
     if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-        raise _invalid("port", f"port is a whole number from 1 to 65535, not {port!r}.")
+        raise field_error("port", f"port is a whole number from 1 to 65535, not {port!r}.")
     host = _matching(body, "host", _HOST, "a host name or address, like smtp.example.com")
     username = _line(body, "username")
     from_address = _matching(body, "from_address", _ADDRESS, "an email address")
@@ -104,7 +106,7 @@ def check_email(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
             ("reply_domain", reply_domain),
         ):
             if not value:
-                raise _invalid(field, f"Email that is enabled needs its {field}.")
+                raise field_error(field, f"Email that is enabled needs its {field}.")
     return {
         "enabled": enabled,
         "host": host,
@@ -148,13 +150,13 @@ def _secret(
 
 def _password(value: object) -> str:
     if not isinstance(value, str) or len(value) > MAX_PASSWORD or not value.isprintable():
-        raise _invalid("password", f"password is text of at most {MAX_PASSWORD} characters.")
+        raise field_error("password", f"password is text of at most {MAX_PASSWORD} characters.")
     return value
 
 
 def _inbound_secret(value: object) -> str:
     if not isinstance(value, str) or not _SECRET.fullmatch(value):
-        raise _invalid(
+        raise field_error(
             "inbound_secret",
             f"inbound_secret is {MIN_SECRET} to {MAX_SECRET} letters, digits, _ and -: it is "
             "part of the inbound address, so make it long and random.",
@@ -167,7 +169,7 @@ def _line(body: Mapping[str, Any], field: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str) or len(value.strip()) > MAX_NAME or not value.isprintable():
-        raise _invalid(field, f"{field} is text of at most {MAX_NAME} characters on one line.")
+        raise field_error(field, f"{field} is text of at most {MAX_NAME} characters on one line.")
     return value.strip()
 
 
@@ -176,12 +178,8 @@ def _matching(body: Mapping[str, Any], field: str, pattern: re.Pattern[str], wha
     if value is None or value == "":
         return ""
     if not isinstance(value, str) or not pattern.fullmatch(value.strip()):
-        raise _invalid(field, f"{field} is {what}, not {value!r}.")
+        raise field_error(field, f"{field} is {what}, not {value!r}.")
     return value.strip()
-
-
-def _invalid(field: str, message: str) -> InvalidRequest:
-    return InvalidRequest(message, details=[{"field": field, "problem": message}])
 
 
 def valid_address(value: str) -> bool:

@@ -30,6 +30,18 @@ class AgentIdentity:
     role: str
     csrf_token: str
 
+    @classmethod
+    def from_row(cls, row: Any, csrf_token: str = "") -> AgentIdentity:
+        """The agent of an `agents` row (no CSRF token outside a session)."""
+        return cls(
+            id=int(row.id),
+            store_id=int(row.store_id),
+            name=row.name,
+            email=row.email,
+            role=row.role,
+            csrf_token=csrf_token,
+        )
+
     @property
     def actor(self) -> Actor:
         return Actor(ActorType.AGENT, self.id, self.name)

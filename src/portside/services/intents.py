@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from portside.domain.conversations import ActorType, EventType, format_time
-from portside.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from portside.errors import Conflict, Forbidden, InvalidRequest, NotFound, field_error
 from portside.services.context import Services
 from portside.services.identity import AgentIdentity
 from portside.services.stores import check_language
@@ -31,10 +31,6 @@ MAX_STORE_INTENTS = 50
 MAX_EXAMPLES = 5000
 
 
-def _invalid(field: str, message: str) -> InvalidRequest:
-    return InvalidRequest(message, details=[{"field": field, "problem": message}])
-
-
 def _check_admin(agent: AgentIdentity) -> None:
     if agent.role != "admin":
         raise Forbidden("Only a store's admins can change its intents and examples.")
@@ -42,13 +38,13 @@ def _check_admin(agent: AgentIdentity) -> None:
 
 def check_name(name: object, catalogue: Collection[str]) -> str:
     if not isinstance(name, str) or len(name) > MAX_NAME or not NAME.fullmatch(name):
-        raise _invalid(
+        raise field_error(
             "name",
             "An intent's name is lowercase letters, digits and single underscores, "
             f"starting with a letter, at most {MAX_NAME} characters, like 'gift_wrapping'.",
         )
     if name in catalogue:
-        raise _invalid(
+        raise field_error(
             "name",
             f"{name!r} is an intent of the catalogue already; add examples to it instead.",
         )
@@ -57,9 +53,9 @@ def check_name(name: object, catalogue: Collection[str]) -> str:
 
 def check_description(description: object) -> str:
     if not isinstance(description, str) or not description.strip():
-        raise _invalid("description", "An intent needs a description: what shoppers mean by it.")
+        raise field_error("description", "An intent needs a description: what shoppers mean by it.")
     if len(description.strip()) > MAX_DESCRIPTION:
-        raise _invalid(
+        raise field_error(
             "description", f"A description can have at most {MAX_DESCRIPTION} characters."
         )
     return " ".join(description.split())
@@ -67,15 +63,15 @@ def check_description(description: object) -> str:
 
 def check_text(text: object) -> str:
     if not isinstance(text, str) or not text.strip():
-        raise _invalid("text", "An example needs text: a message as a shopper would write it.")
+        raise field_error("text", "An example needs text: a message as a shopper would write it.")
     if len(text.strip()) > MAX_TEXT:
-        raise _invalid("text", f"An example can have at most {MAX_TEXT} characters.")
+        raise field_error("text", f"An example can have at most {MAX_TEXT} characters.")
     return text.strip()
 
 
 def check_intent(intent: object, known: Collection[str]) -> str:
     if not isinstance(intent, str) or intent not in known:
-        raise _invalid(
+        raise field_error(
             "intent",
             f"Unknown intent {intent!r}: use an intent of the catalogue or one of the "
             "store's own (GET /api/v1/intents).",
@@ -89,7 +85,7 @@ def _check_example_language(language: object) -> str | None:
     try:
         return check_language(language)
     except InvalidRequest as exc:
-        raise _invalid("language", exc.message) from None
+        raise field_error("language", exc.message) from None
 
 
 # Intents.
@@ -258,7 +254,9 @@ async def do_label_message(
         if event is None:
             raise NotFound("This conversation has no such message.")
         if event.type != EventType.MESSAGE_CREATED or event.actor_type != ActorType.VISITOR:
-            raise _invalid("event_id", "Only a shopper's message can be labelled with an intent.")
+            raise field_error(
+                "event_id", "Only a shopper's message can be labelled with an intent."
+            )
         known = {*catalogue, *intent_store.intent_names(conn, agent.store_id)}
         checked = check_intent(intent, known)
         understood = intent_store.list_bot_details(conn, agent.store_id, conversation_id)
@@ -274,7 +272,7 @@ async def do_label_message(
             "created_at": svc.clock.now(),
         }
         if not values["text"]:
-            raise _invalid("event_id", "This message has no text to learn from.")
+            raise field_error("event_id", "This message has no text to learn from.")
         _check_room(conn, agent.store_id)
         return {"id": intent_store.replace_label(conn, agent.store_id, values), **values}
 

@@ -111,16 +111,18 @@ async def list_idle(svc: Services, agent_ids: list[int]) -> list[AgentIdentity]:
 
     def query(conn: Connection) -> list[AgentIdentity]:
         idle = []
+        away_after: dict[int, int | None] = {}  # by store: its agents share it
         for row in routing_store.list_agents(conn, agent_ids):
-            store = store_store.find_store(conn, row.store_id)
-            after = read_routing(store.settings if store else None).away_after_s
-            if (
-                after is not None
-                and row.presence == Presence.ONLINE.value
-                and row.active_at is not None
-                and row.active_at < now - timedelta(seconds=after)
-            ):
-                idle.append(_identity(row))
+            if row.presence != Presence.ONLINE.value or row.active_at is None:
+                continue
+            if row.store_id not in away_after:
+                store = store_store.find_store(conn, row.store_id)
+                away_after[row.store_id] = read_routing(
+                    store.settings if store else None
+                ).away_after_s
+            after = away_after[row.store_id]
+            if after is not None and row.active_at < now - timedelta(seconds=after):
+                idle.append(AgentIdentity.from_row(row))
         return idle
 
     return await svc.db.read(query)
@@ -175,15 +177,4 @@ async def publish_presence(svc: Services, store_id: int, agent_id: int) -> None:
     await svc.publish_signal(
         store_id,
         {"kind": "presence", "agent_id": agent_id, "presence": effective_presence(row, now).value},
-    )
-
-
-def _identity(row: Any) -> AgentIdentity:
-    return AgentIdentity(
-        id=int(row.id),
-        store_id=int(row.store_id),
-        name=row.name,
-        email=row.email,
-        role=row.role,
-        csrf_token="",
     )

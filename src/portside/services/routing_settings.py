@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from portside.domain.routing import PriorityRule
-from portside.errors import InvalidRequest
+from portside.errors import InvalidRequest, field_error
 
 DEFAULT_GRACE_S = 120
 DEFAULT_AWAY_AFTER_S = 600
@@ -47,10 +47,12 @@ def parse_routing(body: Mapping[str, Any]) -> RoutingSettings:
     unknown = set(body) - {"priority_rules", "grace_s", "away_after_s"}
     if unknown:
         name = sorted(unknown)[0]
-        raise _invalid(name, f"routing has no setting {name!r}.")
+        raise field_error(name, f"routing has no setting {name!r}.")
     rules_raw = body.get("priority_rules", [])
     if not isinstance(rules_raw, list) or len(rules_raw) > MAX_RULES:
-        raise _invalid("priority_rules", f"priority_rules is a list of at most {MAX_RULES} rules.")
+        raise field_error(
+            "priority_rules", f"priority_rules is a list of at most {MAX_RULES} rules."
+        )
     rules = tuple(_rule(i, r) for i, r in enumerate(rules_raw))
     grace = _whole(body, "grace_s", DEFAULT_GRACE_S, 0, 3600)
     away = body.get("away_after_s", DEFAULT_AWAY_AFTER_S)
@@ -67,18 +69,18 @@ def parse_routing(body: Mapping[str, Any]) -> RoutingSettings:
 def _rule(index: int, raw: object) -> PriorityRule:
     where = f"priority_rules[{index}]"
     if not isinstance(raw, dict):
-        raise _invalid(where, f'{where} is an object like {{"when": "tag", ...}}.')
+        raise field_error(where, f'{where} is an object like {{"when": "tag", ...}}.')
     when = raw.get("when")
     if when not in RULE_KINDS:
-        raise _invalid(f"{where}.when", f"{where}.when is one of {', '.join(RULE_KINDS)}.")
+        raise field_error(f"{where}.when", f"{where}.when is one of {', '.join(RULE_KINDS)}.")
     priority = raw.get("priority")
     if not isinstance(priority, int) or isinstance(priority, bool) or not 1 <= priority <= 100:
-        raise _invalid(f"{where}.priority", f"{where}.priority is a whole number from 1 to 100.")
+        raise field_error(f"{where}.priority", f"{where}.priority is a whole number from 1 to 100.")
     if when == "tag":
         _keys(raw, where, ("when", "priority", "tag"))
         tag = raw.get("tag")
         if not isinstance(tag, str) or not 1 <= len(tag.strip()) <= 64:
-            raise _invalid(f"{where}.tag", f'{where}.tag is a customer tag like "vip".')
+            raise field_error(f"{where}.tag", f'{where}.tag is a customer tag like "vip".')
         return PriorityRule(when, priority, tag=tag.strip())
     _keys(raw, where, ("when", "priority", "amount"))
     try:
@@ -86,7 +88,7 @@ def _rule(index: int, raw: object) -> PriorityRule:
     except InvalidOperation:
         amount = Decimal("NaN")
     if not amount.is_finite() or amount < 0 or isinstance(raw.get("amount"), bool):
-        raise _invalid(f"{where}.amount", f"{where}.amount is an order total, 0 or more.")
+        raise field_error(f"{where}.amount", f"{where}.amount is an order total, 0 or more.")
     return PriorityRule(when, priority, amount=amount)
 
 
@@ -102,15 +104,11 @@ def _rule_to_dict(rule: PriorityRule) -> dict[str, Any]:
 def _keys(raw: Mapping[str, Any], where: str, known: tuple[str, ...]) -> None:
     for key in raw:
         if key not in known:
-            raise _invalid(f"{where}.{key}", f"{where} has no field {key!r}.")
+            raise field_error(f"{where}.{key}", f"{where} has no field {key!r}.")
 
 
 def _whole(body: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
     value = body.get(name, default)
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise _invalid(name, f"{name} is a whole number of seconds from {low} to {high}.")
+        raise field_error(name, f"{name} is a whole number of seconds from {low} to {high}.")
     return value
-
-
-def _invalid(field_name: str, message: str) -> InvalidRequest:
-    return InvalidRequest(message, details=[{"field": field_name, "problem": message}])

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection
 
 from portside.commerce.shipping import parse_shipping, shipping_to_dict
-from portside.errors import Forbidden, InvalidRequest, NotFound
+from portside.errors import Forbidden, InvalidRequest, NotFound, field_error
 from portside.services._sections import read_section
 from portside.services.context import Services
 from portside.services.csat import check_csat, read_csat
@@ -80,7 +80,7 @@ async def do_put_settings(
     if agent.role != "admin":
         raise Forbidden(f"Only a store's admins can change its {section} settings.")
     if not isinstance(body, dict):
-        raise _invalid("body", f"The {section} settings are a JSON object.")
+        raise field_error("body", f"The {section} settings are a JSON object.")
 
     def put(conn: Connection) -> dict[str, Any]:
         old = store_store.find_settings_section(conn, agent.store_id, section, lock=True)
@@ -114,7 +114,7 @@ def check_llm(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
         or isinstance(timeout_ms, bool)
         or not MIN_TIMEOUT_MS <= timeout_ms <= MAX_TIMEOUT_MS
     ):
-        raise _invalid(
+        raise field_error(
             "timeout_ms",
             f"timeout_ms is a whole number of milliseconds from {MIN_TIMEOUT_MS} to "
             f"{MAX_TIMEOUT_MS}, not {timeout_ms!r}.",
@@ -125,9 +125,9 @@ def check_llm(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
         kept = old.get("api_key")
         api_key = kept if isinstance(kept, str) and kept else None
     if enabled and not base_url:
-        raise _invalid("base_url", "An enabled LLM needs its base_url, like https://host/v1.")
+        raise field_error("base_url", "An enabled LLM needs its base_url, like https://host/v1.")
     if enabled and not model:
-        raise _invalid("model", "An enabled LLM needs the name of its model.")
+        raise field_error("model", "An enabled LLM needs the name of its model.")
     return {
         "enabled": enabled,
         "base_url": base_url,
@@ -148,7 +148,7 @@ def check_handoff(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any
         or not math.isfinite(limit)
         or limit < 0
     ):
-        raise _invalid(
+        raise field_error(
             "refund_above",
             f"refund_above is an order total (a number, 0 or more) or null, not {limit!r}.",
         )
@@ -213,7 +213,7 @@ def _check_keys(body: Mapping[str, Any], known: tuple[str, ...]) -> None:
 def _bool(body: Mapping[str, Any], field: str) -> bool:
     value = body.get(field, False)
     if not isinstance(value, bool):
-        raise _invalid(field, f"{field} is true or false, not {value!r}.")
+        raise field_error(field, f"{field} is true or false, not {value!r}.")
     return value
 
 
@@ -222,7 +222,7 @@ def _text(body: Mapping[str, Any], field: str, limit: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str) or len(value.strip()) > limit or not value.isprintable():
-        raise _invalid(field, f"{field} is text of at most {limit} characters on one line.")
+        raise field_error(field, f"{field} is text of at most {limit} characters on one line.")
     return value.strip()
 
 
@@ -231,18 +231,18 @@ def _base_url(value: object) -> str:
         return ""
     problem = "base_url is an http:// or https:// address, like https://api.example.com/v1"
     if not isinstance(value, str) or len(value) > MAX_URL or not value.isprintable():
-        raise _invalid("base_url", problem + ".")
+        raise field_error("base_url", problem + ".")
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _invalid("base_url", f"{problem}, not {value!r}.")
+        raise field_error("base_url", f"{problem}, not {value!r}.")
     if parts.username or parts.password or parts.query or parts.fragment:
-        raise _invalid(
+        raise field_error(
             "base_url", "base_url has no user, password, query or fragment; put the key in api_key."
         )
     try:
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
-        raise _invalid("base_url", f"{problem}, not {value!r}.") from None
+        raise field_error("base_url", f"{problem}, not {value!r}.") from None
     return value.strip().rstrip("/")
 
 
@@ -255,13 +255,9 @@ def _api_key(value: object) -> str | None:
         or len(value) > MAX_API_KEY
         or not all("!" <= char <= "~" for char in value)
     ):
-        raise _invalid(
+        raise field_error(
             "api_key",
             f"api_key is the provider's key: at most {MAX_API_KEY} visible ASCII characters, "
             "no spaces.",
         )
     return value
-
-
-def _invalid(field: str, message: str) -> InvalidRequest:
-    return InvalidRequest(message, details=[{"field": field, "problem": message}])

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from portside.domain.sla import SlaTargets
-from portside.errors import InvalidRequest
+from portside.errors import field_error
 from portside.services._sections import read_section
 
 FIELDS = ("first_response_s", "next_response_s", "resolution_s", "warn_before_s")
@@ -22,23 +22,21 @@ def check_sla(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
     del old
     for key in body:
         if key not in FIELDS:
-            raise _invalid(key, f"sla has no setting {key!r}; they are {', '.join(FIELDS)}.")
+            raise field_error(key, f"sla has no setting {key!r}; they are {', '.join(FIELDS)}.")
     out: dict[str, Any] = {}
     for key in FIELDS[:3]:
         value = body.get(key)
         if value is not None and (
             not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_TARGET_S
         ):
-            raise _invalid(
+            raise field_error(
                 key, f"{key} is a whole number of seconds from 1 to {MAX_TARGET_S}, or null."
             )
         out[key] = value
     warn = body.get("warn_before_s", 60)
     if not isinstance(warn, int) or isinstance(warn, bool) or not 0 <= warn <= 86400:
-        raise _invalid("warn_before_s", "warn_before_s is a whole number of seconds, 0 to 86400.")
+        raise field_error(
+            "warn_before_s", "warn_before_s is a whole number of seconds, 0 to 86400."
+        )
     out["warn_before_s"] = warn
     return out
-
-
-def _invalid(field_name: str, message: str) -> InvalidRequest:
-    return InvalidRequest(message, details=[{"field": field_name, "problem": message}])

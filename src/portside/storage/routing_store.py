@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, func, select, update
 
 from portside.domain.conversations import Status
-from portside.storage.tables import agents, conversations, teams, visitors
+from portside.storage.tables import agents, conversations, visitors
 
 _LOAD = (
     select(conversations.c.assignee_id, func.count().label("load"))
@@ -117,11 +117,6 @@ def list_conversations_of_absent_agents(
         .limit(limit)
     )
     return list(conn.execute(query).all())
-
-
-def team_exists(conn: Connection, store_id: int, team_id: int) -> bool:
-    query = select(teams.c.id).where(teams.c.id == team_id, teams.c.store_id == store_id)
-    return conn.execute(query).first() is not None
 
 
 def mark_active(conn: Connection, agent_ids: list[int], now: datetime) -> None:
