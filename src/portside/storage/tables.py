@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -126,7 +127,13 @@ visitors = Table(
     Column("product", String(200)),
     Column("referrer", Text),
     Column("user_agent", String(500)),
+    # Set by `Portside.identify` with the store's HMAC: the store's own customer id and
+    # tags ("vip"), kept until another identify changes them.
+    Column("customer_id", String(200)),
+    Column("tags", JSON),
+    Column("identified_at", UtcDateTime),
     Index("ix_visitors_store", "store_id"),
+    Index("ix_visitors_store_customer", "store_id", "customer_id"),
 )
 
 conversations = Table(
@@ -209,6 +216,9 @@ knowledge = Table(
     UniqueConstraint("store_id", "slug", name="uq_knowledge_store_slug"),
 )
 
+# `data` is the order as the AI agent reads it (commerce/orders.py). The columns beside it
+# are what attribution and analytics query: where it came from ("demo", "shopify",
+# "api"), the store's own id for it, who bought it, its money and its coupon.
 orders = Table(
     "orders",
     metadata,
@@ -216,7 +226,24 @@ orders = Table(
     Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
     Column("number", String(64), nullable=False),
     Column("data", JSON, nullable=False),
+    Column("source", String(16), nullable=False, server_default="demo"),
+    Column("external_id", String(64)),
+    Column("visitor_id", Id, ForeignKey("visitors.id", ondelete="SET NULL")),
+    Column("customer_id", String(200)),
+    Column("email", String(320)),
+    # "placed", "paid", "cancelled".
+    Column("status", String(32)),
+    # The total times 100 (two decimals whatever the currency), and its ISO 4217 code.
+    Column("total_cents", BigInteger),
+    Column("currency", String(3)),
+    Column("coupon", String(64)),
+    Column("placed_at", UtcDateTime),
+    Column("paid_at", UtcDateTime),
+    Column("cancelled_at", UtcDateTime),
+    Column("updated_at", UtcDateTime),
     UniqueConstraint("store_id", "number", name="uq_orders_store_number"),
+    Index("ix_orders_store_placed", "store_id", "placed_at"),
+    Index("ix_orders_visitor", "visitor_id"),
 )
 
 cases = Table(
@@ -349,4 +376,138 @@ emails = Table(
     UniqueConstraint("store_id", "message_id", name="uq_emails_store_message_id"),
     Index("ix_emails_status", "status", "id"),
     Index("ix_emails_conversation", "conversation_id", "id"),
+)
+
+# Shopping behaviour the widget reports (page views, time on page, cart, checkout, the
+# store's own events), per visitor and browser session; kept for the store's retention.
+# `client_id` is made by the widget, so a batch sent again (socket, then beacon) is
+# stored once.
+visitor_events = Table(
+    "visitor_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("visitor_id", Id, ForeignKey("visitors.id", ondelete="CASCADE"), nullable=False),
+    Column("session_id", String(64), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("client_id", String(64)),
+    Column("url", Text),
+    Column("data", JSON, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    UniqueConstraint("visitor_id", "client_id", name="uq_visitor_events_visitor_client_id"),
+    Index("ix_visitor_events_store_at", "store_id", "at"),
+    Index("ix_visitor_events_visitor_at", "visitor_id", "at"),
+)
+
+# Pools of single-use coupon codes; a code is handed out once (`visitor_id` set).
+coupon_pools = Table(
+    "coupon_pools",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    # What a code gives, for the shopper ("10% off"), by language code.
+    Column("description", JSON, nullable=False),
+    # How generated codes look ("WELCOME-{XXXXXX}"); None for imported pools.
+    Column("pattern", String(64)),
+    Column("expires_at", UtcDateTime),
+    Column("per_visitor_limit", Integer, nullable=False, server_default="1"),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("store_id", "name", name="uq_coupon_pools_store_name"),
+)
+
+# Trigger rules: conditions on shopping behaviour, and what to do when they hold.
+triggers = Table(
+    "triggers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    # Higher first when several rules hold at once.
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("conditions", JSON, nullable=False),
+    Column("actions", JSON, nullable=False),
+    # The share (0-50 %) of eligible visitors never contacted, to measure uplift against.
+    Column("holdout_pct", Integer, nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("store_id", "name", name="uq_triggers_store_name"),
+)
+
+coupon_codes = Table(
+    "coupon_codes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("pool_id", Id, ForeignKey("coupon_pools.id", ondelete="CASCADE"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("visitor_id", Id, ForeignKey("visitors.id", ondelete="SET NULL")),
+    Column("trigger_id", Id, ForeignKey("triggers.id", ondelete="SET NULL")),
+    Column("issued_at", UtcDateTime),
+    Column("order_id", Id, ForeignKey("orders.id", ondelete="SET NULL")),
+    Column("redeemed_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("store_id", "code", name="uq_coupon_codes_store_code"),
+    Index("ix_coupon_codes_pool_issued", "pool_id", "issued_at", "id"),
+    Index("ix_coupon_codes_visitor", "visitor_id"),
+)
+
+# A rule that held for a visitor: at most one per rule and visitor. `held_out` visitors
+# (the rule's control share) are recorded but never contacted.
+trigger_fires = Table(
+    "trigger_fires",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("trigger_id", Id, ForeignKey("triggers.id", ondelete="CASCADE"), nullable=False),
+    Column("visitor_id", Id, ForeignKey("visitors.id", ondelete="CASCADE"), nullable=False),
+    Column("held_out", Boolean, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id", ondelete="SET NULL")),
+    # The proactive message's event, and the coupon it offered.
+    Column("event_id", Id),
+    Column("coupon_code_id", Id, ForeignKey("coupon_codes.id", ondelete="SET NULL")),
+    # What made it hold (url, product, cart value ...), for the agents and the preview.
+    Column("context", JSON, nullable=False),
+    # The shopper closed the proactive message.
+    Column("closed_at", UtcDateTime),
+    UniqueConstraint("trigger_id", "visitor_id", name="uq_trigger_fires_trigger_visitor"),
+    Index("ix_trigger_fires_store_visitor_at", "store_id", "visitor_id", "at"),
+    Index("ix_trigger_fires_store_at", "store_id", "at"),
+)
+
+# Webhook deliveries already taken, by the sender's delivery id: a redelivery is
+# recognised and stored once.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("delivery_id", String(200), nullable=False),
+    Column("topic", String(64), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    UniqueConstraint(
+        "store_id", "source", "delivery_id", name="uq_webhook_deliveries_store_source_delivery_id"
+    ),
+)
+
+# What an order is credited to: `kind` "conversation", "trigger" or "coupon", and `ref`
+# ("conversation:12", "trigger:3", "coupon:7") so that each is credited once.
+order_attributions = Table(
+    "order_attributions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("order_id", Id, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id", ondelete="SET NULL")),
+    Column("trigger_id", Id, ForeignKey("triggers.id", ondelete="SET NULL")),
+    Column("fire_id", Id, ForeignKey("trigger_fires.id", ondelete="SET NULL")),
+    Column("coupon_code_id", Id, ForeignKey("coupon_codes.id", ondelete="SET NULL")),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("order_id", "ref", name="uq_order_attributions_order_ref"),
+    Index("ix_order_attributions_store_kind", "store_id", "kind"),
 )
