@@ -1,0 +1,1 @@
+"""Proactive engagement: trigger rules evaluated as shoppers browse, and what they do."""
