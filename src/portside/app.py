@@ -18,24 +18,33 @@ from portside.bus.redis import RedisEventBus
 from portside.clock import SystemClock
 from portside.config import Settings
 from portside.domain.ports import EventBus
+from portside.engagement.engine import TriggerEngine
 from portside.mail.smtp import SmtpTransport
+from portside.node_metrics import NodeMetrics
 from portside.realtime.desk import Desk
 from portside.realtime.hub import Hub
 from portside.services.context import Services
 from portside.services.email_out import EmailRelay
+from portside.services.tracking_retention import EventRetention
 from portside.storage.database import Database
 from portside.storage.migrate import upgrade_async
 from portside.web import (
+    analytics_routes,
     api,
     auth_routes,
     canned_routes,
     case_routes,
+    coupon_routes,
     email_routes,
     intent_routes,
+    metrics_routes,
     pages,
     settings_routes,
     team_routes,
+    tracking_routes,
     translation_routes,
+    trigger_routes,
+    webhook_routes,
     ws,
 )
 from portside.web.errors import install_error_handlers
@@ -44,9 +53,9 @@ from portside.web.security import SecurityHeaders
 log = logging.getLogger(__name__)
 
 
-def make_bus(settings: Settings) -> EventBus:
+def make_bus(settings: Settings, metrics: NodeMetrics) -> EventBus:
     if settings.redis_url:
-        return RedisEventBus(settings.redis_url)
+        return RedisEventBus(settings.redis_url, on_publish_failed=metrics.bus_publish_failed)
     return MemoryEventBus()
 
 
@@ -102,18 +111,25 @@ def make_trainer(svc: Services, bot: BotParticipant) -> StoreTrainer:
 
 def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     settings = settings.with_secret()
+    # Its own registry: two applications in one process count apart.
+    metrics = NodeMetrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             await upgrade_async(settings.effective_database_url)
         db = Database(settings.effective_database_url)
-        bus = make_bus(settings)
+        bus = make_bus(settings, metrics)
         await bus.start()
         translators = make_translators(settings)
         translators.start()
         services = Services(
-            settings=settings, db=db, bus=bus, clock=SystemClock(), translators=translators
+            settings=settings,
+            db=db,
+            bus=bus,
+            clock=SystemClock(),
+            translators=translators,
+            metrics=metrics,
         )
         hub = Hub(services)
         desk = Desk(services, hub)
@@ -124,6 +140,12 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         # Agents' replies to shoppers who left go out by email (the store's SMTP server).
         relay = EmailRelay(services, SmtpTransport(), hub.has_visitor)
         await relay.start()
+        # Shopping-behaviour events older than each store keeps them: now, then hourly.
+        retention = EventRetention(services)
+        retention.start()
+        # Proactive messages: shoppers' behaviour judged against the stores' rules.
+        engine = TriggerEngine(services)
+        await engine.start()
         bot = make_agent(services)
         app.state.bot = bot  # reads shoppers' messages for agents' suggested replies
         trainer = None if bot is None else make_trainer(services, bot)
@@ -135,6 +157,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         finally:
             # Before the hub closes: it still knows which shoppers are here.
             await relay.close()
+            await engine.close()
+            await retention.close()
             await hub.close_all()
             await desk.close()
             if trainer is not None:
@@ -153,16 +177,23 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    app.state.metrics = metrics
     install_error_handlers(app)
     app.include_router(auth_routes.router)
     app.include_router(api.router)
+    app.include_router(analytics_routes.router)
     app.include_router(case_routes.router)
     app.include_router(email_routes.router)
+    app.include_router(webhook_routes.router)
     app.include_router(canned_routes.router)
+    app.include_router(coupon_routes.router)
     app.include_router(intent_routes.router)
     app.include_router(settings_routes.router)
     app.include_router(team_routes.router)
     app.include_router(translation_routes.router)
+    app.include_router(trigger_routes.router)
+    app.include_router(tracking_routes.router)
+    app.include_router(metrics_routes.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)

@@ -35,6 +35,14 @@ class Limits:
     # and how many a store takes a minute.
     inbound_email_bytes: int = 5_000_000
     inbound_emails_per_minute: int = 120
+    # Order webhooks (services/orders_in.py): the largest body taken, and how many an
+    # address may post a minute (signed or not: refusals count too).
+    webhook_bytes: int = 2_000_000
+    webhooks_per_minute_per_ip: int = 600
+    # Shopping-behaviour events (services/tracking.py): per visitor, over the socket and
+    # by beacon together; and beacon requests per address.
+    track_events_per_10s: int = 200
+    beacons_per_minute_per_ip: int = 300
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,8 @@ class Settings:
     argos_packages: Path | None = None
     visitor_token_days: int = 365
     session_hours: int = 12
+    # A bearer token /metrics asks for; without one, it answers loopback clients only.
+    metrics_token: str = ""
 
     @property
     def effective_database_url(self) -> str:
@@ -77,6 +87,7 @@ class Settings:
             if env.get("PORTSIDE_ARGOS_PACKAGES")
             else None,
             limits=limits,
+            metrics_token=env.get("PORTSIDE_METRICS_TOKEN", "").strip(),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
 

@@ -33,6 +33,13 @@ def field_error(field: str, message: str) -> InvalidRequest:
     return InvalidRequest(message, details=[{"field": field, "problem": message}])
 
 
+class ImportInvalid(InvalidRequest):
+    """An imported file with wrong lines; `details` lists them ({"line", "problem"})
+    and nothing of the file was stored."""
+
+    code = "import_invalid"
+
+
 class MessageTooLong(PortsideError):
     code = "message_too_long"
 
@@ -125,6 +132,26 @@ class ReplyTokenInvalid(PortsideError):
 
     code = "reply_token_invalid"
     status = 403
+
+
+class SignatureInvalid(PortsideError):
+    """A webhook whose signature is missing, wrong, made with another store's secret,
+    or older than the sender's signatures may be: nothing was stored."""
+
+    code = "signature_invalid"
+    status = 401
+
+
+class SignatureExpired(SignatureInvalid):
+    """A generic order webhook signed more than five minutes from now (a replay, or a
+    sender's clock that is off)."""
+
+    code = "signature_expired"
+
+
+class PayloadTooLarge(PortsideError):
+    code = "payload_too_large"
+    status = 413
 
 
 class TranslationUnavailable(PortsideError):

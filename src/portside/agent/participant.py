@@ -123,7 +123,14 @@ class BotParticipant:
         self._classifier.classify("warm up")
 
     def _on_turn(self, _topic: str, message: dict[str, Any]) -> None:
-        self._chain(int(message["conversation_id"]), self.answer, message)
+        # The turn is announced right after the shopper's message is stored: the bot's
+        # reply latency (the operators' metrics) runs from here.
+        heard = asyncio.get_running_loop().time()
+        self._chain(
+            int(message["conversation_id"]),
+            lambda turn: self.answer(turn, heard_at=heard),
+            message,
+        )
 
     def _on_handoff(self, _topic: str, message: dict[str, Any]) -> None:
         self._chain(int(message["conversation_id"]), self.write_context, message)
@@ -159,7 +166,9 @@ class BotParticipant:
         except Exception:
             log.exception("the agent failed on event %s", message["event_id"])
 
-    async def answer(self, turn: dict[str, Any]) -> Reply | None:
+    async def answer(self, turn: dict[str, Any], *, heard_at: float | None = None) -> Reply | None:
+        """Answer the shopper's turn; with `heard_at` (event loop time), the time from
+        then to the reply stored is counted in the node's metrics."""
         assert self._ready is not None, "start() first"
         await self._ready
         store_id, conversation_id = int(turn["store_id"]), int(turn["conversation_id"])
@@ -243,7 +252,7 @@ class BotParticipant:
         if away is not None and reply.handoff is not None:
             # Said only if no agent (one working late) can take it at once.
             unrouted = self._away.with_note(reply.handoff, text_out, away)
-        await do_send_bot_message(
+        sent = await do_send_bot_message(
             self.svc,
             store_id=store_id,
             conversation_id=conversation_id,
@@ -264,6 +273,9 @@ class BotParticipant:
             unrouted_text=unrouted,
             open_case=reply.payload if reply.action == OPEN_CASE else None,
         )
+        if heard_at is not None and sent is not None and not sent.duplicate:
+            # Stored by this node (another may have answered first: that one counts it).
+            self.svc.metrics.bot_replied(asyncio.get_running_loop().time() - heard_at)
         return reply
 
     async def _through_llm(

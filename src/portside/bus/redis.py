@@ -17,6 +17,7 @@ import asyncio
 import itertools
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -62,9 +63,17 @@ class RedisEventBus:
     takes effect in Redis a moment later; `await flush()` waits until it has.
     """
 
-    def __init__(self, url: str, *, name: str = "portside") -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str = "portside",
+        on_publish_failed: Callable[[], None] | None = None,
+    ) -> None:
         self._url = url
         self._name = name  # shown by CLIENT LIST, so operators can tell the nodes apart
+        # Told of each publish that could not reach Redis (the operators' metrics count them).
+        self._on_publish_failed = on_publish_failed
         self._subscriptions: dict[str, list[_RedisSubscription]] = {}
         self._publisher: Redis | None = None
         self._listener: Redis | None = None
@@ -123,6 +132,8 @@ class RedisEventBus:
             # Events are published after their commit: failing the caller now would
             # report a stored change as failed. Subscribers catch up from the log.
             log.warning("bus could not publish on %s: %s", topic, exc)
+            if self._on_publish_failed is not None:
+                self._on_publish_failed()
 
     def subscribe(self, topic: str, handler: BusHandler) -> _RedisSubscription:
         subscription = _RedisSubscription(self, topic, handler)

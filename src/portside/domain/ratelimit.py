@@ -32,6 +32,26 @@ class SlidingWindowLimiter:
         hits.append(now)
         return 0.0
 
+    def hit_many(self, key: str, count: int) -> float:
+        """Count `count` hits at once, all or none (a batch of tracked events); 0 if
+        allowed, else the seconds until they would be (a batch above `limit` never is:
+        the whole window)."""
+        now = self._clock.monotonic()
+        hits = self._hits.get(key)
+        if hits is None:
+            if len(self._hits) >= self._max_keys:
+                self._forget_idle(now)
+            hits = self._hits[key] = deque()
+        while hits and hits[0] <= now - self.window_s:
+            hits.popleft()
+        if count > self.limit:
+            return self.window_s
+        over = len(hits) + count - self.limit
+        if over > 0:
+            return hits[over - 1] + self.window_s - now
+        hits.extend([now] * count)
+        return 0.0
+
     def _forget_idle(self, now: float) -> None:
         for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.window_s]:
             del self._hits[key]

@@ -98,6 +98,7 @@ class Connection:
         self._put(("text", text))
 
     def send_error(self, error: PortsideError, ref: object = None) -> None:
+        self.svc.metrics.error("protocol", error.code)
         self.send(error_frame(error, ref))
 
     def follow(self, conversation_id: int) -> None:
@@ -166,6 +167,7 @@ class Connection:
                     try:
                         await self._sync(item)
                     except PortsideError as exc:
+                        self.svc.metrics.error("protocol", exc.code)
                         await self._send(error_frame(exc, item.ref))
                 elif item[0] == "text":
                     await self.socket.send_text(item[1])

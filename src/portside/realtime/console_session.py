@@ -50,13 +50,16 @@ async def run_console(
 ) -> None:
     if not origin_ok:
         await refuse(
-            socket, OriginNotAllowed("Open the console from Portside itself."), Close.ORIGIN
+            socket,
+            OriginNotAllowed("Open the console from Portside itself."),
+            Close.ORIGIN,
+            svc=svc,
         )
         return
     try:
         agent = await check_session(svc, cookie)
     except NotAuthenticated as exc:
-        await refuse(socket, exc, Close.NOT_AUTHENTICATED)
+        await refuse(socket, exc, Close.NOT_AUTHENTICATED, svc=svc)
         return
     await serve_admitted(
         socket, hub, address, lambda: _serve(socket, svc, hub, desk, agent, address)

@@ -25,6 +25,8 @@ from portside.realtime.protocol import Close, encode, frame
 from portside.services.context import Services, store_topic
 
 INBOX_EVERY_S = 0.25
+# Keys of a bus signal that are for routing, not for the frame.
+_SIGNAL_KEYS = frozenset({"kind", "store_id"})
 
 
 @dataclass
@@ -56,6 +58,11 @@ class Hub:
     @property
     def connection_count(self) -> int:
         return sum(len(room) for room in self._rooms.values())
+
+    def count_connections(self) -> dict[str, int]:
+        """The connections in session here by kind (read when /metrics is scraped)."""
+        consoles = sum(len(room.consoles) for room in self._rooms.values())
+        return {"widget": self.connection_count - consoles, "console": consoles}
 
     def admit(self, address: str) -> None:
         """Count a new connection from an address; raises TooManyConnections."""
@@ -140,6 +147,11 @@ class Hub:
             targets = room.consoles if message["actor"]["type"] == "visitor" else visitor_tabs
             for conn in targets:
                 conn.send(typing)
+        elif kind == "lead":
+            # A hot lead from a trigger rule (services/proactive.py): every console.
+            lead = frame("lead", **{k: v for k, v in message.items() if k not in _SIGNAL_KEYS})
+            for conn in room.consoles:
+                conn.send(lead)
 
     def _summarise(self, store_id: int, room: _Room, message: dict[str, Any]) -> None:
         event = message["event"]

@@ -19,6 +19,8 @@ WIDGET_TYPES = frozenset(
         "context.update",
         "person.request",
         "csat.submit",
+        "track",
+        "identify",
         "ping",
         "pong",
     }

@@ -30,8 +30,9 @@ FRAMES_PER_10S = 200
 FrameHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-async def refuse(socket: Socket, error: PortsideError, code: int) -> None:
+async def refuse(socket: Socket, error: PortsideError, code: int, *, svc: Services) -> None:
     """Answer a connection that cannot go on with one error frame and a close code."""
+    svc.metrics.error("protocol", error.code)
     with contextlib.suppress(Exception):
         await socket.send_text(encode(error_frame(error)))
         await socket.close(code, error.message[:120])
@@ -44,7 +45,12 @@ async def serve_admitted(
     try:
         hub.admit(address)
     except TooManyConnections:
-        await refuse(socket, RateLimited("Too many connections from this address."), Close.TOO_MANY)
+        await refuse(
+            socket,
+            RateLimited("Too many connections from this address."),
+            Close.TOO_MANY,
+            svc=hub.svc,
+        )
         return
     try:
         await serve()
@@ -57,21 +63,26 @@ async def receive_hello(socket: Socket, svc: Services) -> dict[str, Any] | None:
     try:
         text = await asyncio.wait_for(socket.receive_text(), svc.settings.limits.hello_timeout_s)
     except TimeoutError:
-        await refuse(socket, HelloRequired("No hello came in time."), Close.NOT_AUTHENTICATED)
+        await refuse(
+            socket, HelloRequired("No hello came in time."), Close.NOT_AUTHENTICATED, svc=svc
+        )
         return None
     except Disconnected:
         return None
     try:
         hello = parse_frame(text)
     except UnsupportedVersion as exc:
-        await refuse(socket, exc, Close.PROTOCOL)
+        await refuse(socket, exc, Close.PROTOCOL, svc=svc)
         return None
     except MalformedFrame as exc:
-        await refuse(socket, exc, Close.PROTOCOL)
+        await refuse(socket, exc, Close.PROTOCOL, svc=svc)
         return None
     if hello["type"] != "hello":
         await refuse(
-            socket, HelloRequired("The first frame must be hello."), Close.NOT_AUTHENTICATED
+            socket,
+            HelloRequired("The first frame must be hello."),
+            Close.NOT_AUTHENTICATED,
+            svc=svc,
         )
         return None
     return hello

@@ -6,6 +6,8 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
+from portside.domain.identify import InvalidCustomer
+from portside.domain.tracking import InvalidBatch
 from portside.errors import Forbidden, NotFound, RateLimited
 from portside.realtime.connection import Connection, Socket
 from portside.realtime.hub import Hub
@@ -32,6 +34,7 @@ from portside.services.context import Services
 from portside.services.conversations import do_request_person, do_send_visitor_message
 from portside.services.csat import do_submit_rating
 from portside.services.inbox import find_visitor_conversation
+from portside.services.tracking import do_identify, do_track
 from portside.services.visitors import clean_context, do_identify_visitor, do_update_context
 
 
@@ -46,13 +49,16 @@ class WidgetRequest:
 async def run_widget(socket: Socket, svc: Services, hub: Hub, request: WidgetRequest) -> None:
     store = await find_store_by_key(svc, request.store_key)
     if store is None:
-        await refuse(socket, UnknownStore("No store has this widget key."), Close.UNKNOWN_STORE)
+        await refuse(
+            socket, UnknownStore("No store has this widget key."), Close.UNKNOWN_STORE, svc=svc
+        )
         return
     if request.origin not in store.allowed_origins:
         await refuse(
             socket,
             OriginNotAllowed(f"The store does not allow chats from {request.origin}."),
             Close.ORIGIN,
+            svc=svc,
         )
         return
     await serve_admitted(
@@ -76,7 +82,7 @@ async def _serve(
             user_agent=request.user_agent,
         )
     except RateLimited as exc:
-        await refuse(socket, exc, Close.TOO_MANY)
+        await refuse(socket, exc, Close.TOO_MANY, svc=svc)
         return
     conn = Connection(
         socket, svc, store_id=store.id, address=request.address, visitor_id=visitor.visitor_id
@@ -167,8 +173,45 @@ class _WidgetFrames:
                 comment=message.get("comment"),
             )
             self.conn.send(ack_frame(message.get("ref"), rated, False))
+        elif kind == "track":
+            await self._track(message)
+        elif kind == "identify":
+            await self._identify(message)
         else:
             raise Forbidden(f"A widget cannot send {kind}.")
+
+    async def _track(self, message: dict[str, Any]) -> None:
+        try:
+            result = await do_track(
+                self.svc,
+                store_id=self.store_id,
+                visitor_id=self.visitor_id,
+                session_id=message.get("session_id"),
+                events=message.get("events"),
+            )
+        except InvalidBatch as exc:
+            # The frame is not a batch at all; bad events in a good batch keep their
+            # own code (invalid_event), naming each one.
+            raise MalformedFrame(exc.message) from None
+        self.conn.send(
+            _with_ref(
+                frame("track.ack", stored=result.stored, duplicates=result.duplicates),
+                message.get("ref"),
+            )
+        )
+
+    async def _identify(self, message: dict[str, Any]) -> None:
+        try:
+            customer = await do_identify(
+                self.svc,
+                store_id=self.store_id,
+                visitor_id=self.visitor_id,
+                customer=message.get("customer"),
+                hash=message.get("hash"),
+            )
+        except InvalidCustomer as exc:
+            raise MalformedFrame(exc.message) from None
+        self.conn.send(_with_ref(frame("identify.ack", customer=customer), message.get("ref")))
 
     async def _typing(self, message: dict[str, Any]) -> None:
         state = frame_bool(message, "state")
@@ -188,3 +231,9 @@ class _WidgetFrames:
                 "state": state,
             },
         )
+
+
+def _with_ref(message: dict[str, Any], ref: object) -> dict[str, Any]:
+    if ref is not None:
+        message["ref"] = ref
+    return message

@@ -10,6 +10,7 @@ from portside.config import Settings
 from portside.domain.conversations import Event, Standing
 from portside.domain.ports import EventBus, Translators
 from portside.domain.ratelimit import SlidingWindowLimiter
+from portside.node_metrics import NodeMetrics
 from portside.services.opening import OpeningHoursCache
 from portside.storage.database import Database
 
@@ -26,6 +27,9 @@ class Limiters:
     logins: SlidingWindowLimiter
     logins_by_address: SlidingWindowLimiter
     inbound_emails: SlidingWindowLimiter
+    webhooks: SlidingWindowLimiter
+    track_events: SlidingWindowLimiter
+    beacons: SlidingWindowLimiter
 
 
 @dataclass
@@ -36,6 +40,8 @@ class Services:
     clock: Clock
     # Translation between agents and shoppers (None: this server has none).
     translators: Translators | None = None
+    # What this node counts for its operators (/metrics); one per application.
+    metrics: NodeMetrics = field(default_factory=NodeMetrics)
     limiters: Limiters = field(init=False)
     # Teams' business hours, kept per store for a short time (services/opening.py).
     opening_hours: OpeningHoursCache = field(init=False)
@@ -59,6 +65,15 @@ class Services:
             inbound_emails=SlidingWindowLimiter(
                 self.clock, limit=limits.inbound_emails_per_minute, window_s=60
             ),
+            webhooks=SlidingWindowLimiter(
+                self.clock, limit=limits.webhooks_per_minute_per_ip, window_s=60
+            ),
+            track_events=SlidingWindowLimiter(
+                self.clock, limit=limits.track_events_per_10s, window_s=10
+            ),
+            beacons=SlidingWindowLimiter(
+                self.clock, limit=limits.beacons_per_minute_per_ip, window_s=60
+            ),
         )
 
     async def publish_events(self, events: list[Event], standing: Standing) -> None:
@@ -68,6 +83,7 @@ class Services:
         """
         for event in events:
             await self.bus.publish(store_topic(event.store_id), event_message(event, standing))
+            self.metrics.event_published(event)
 
     async def publish_signal(self, store_id: int, message: dict[str, Any]) -> None:
         await self.bus.publish(store_topic(store_id), message)

@@ -189,6 +189,11 @@ def priority_of_orders(conn: Connection, store_id: int, orders: list[dict[str, A
     return priority_of(settings.priority_rules, orders)
 
 
+async def get_queue_length(svc: Services) -> int:
+    """Conversations waiting for a person in every store: an operator's figure."""
+    return await svc.db.read(routing_store.count_queued)
+
+
 async def list_queue_places(svc: Services, store_id: int) -> list[dict[str, Any]]:
     """Each queued conversation's place in its queue and an honest expected wait
     (None when no agent who could take it is online), for the shoppers who wait."""

@@ -24,13 +24,28 @@ from portside.services._sections import read_section
 from portside.services.context import Services
 from portside.services.csat import check_csat, read_csat
 from portside.services.email_settings import check_email, public_email
+from portside.services.engagement_settings import check_engagement, public_engagement
 from portside.services.identity import AgentIdentity
+from portside.services.orders_settings import check_orders, public_orders
 from portside.services.routing_settings import check_routing, parse_routing, read_routing
 from portside.services.sla import check_sla, read_sla
+from portside.services.tracking_settings import check_tracking, public_tracking
 from portside.services.translation_settings import check_translation, public_translation
 from portside.storage import store_store
 
-SECTIONS = ("llm", "handoff", "shipping", "routing", "sla", "csat", "email", "translation")
+SECTIONS = (
+    "llm",
+    "handoff",
+    "shipping",
+    "routing",
+    "sla",
+    "csat",
+    "email",
+    "translation",
+    "orders",
+    "tracking",
+    "engagement",
+)
 
 # The shopper waits for the LLM: at most this long, and not less than a call can take.
 MIN_TIMEOUT_MS = 200
@@ -164,6 +179,9 @@ _CHECKS: dict[str, Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]]
     "csat": check_csat,
     "email": check_email,
     "translation": check_translation,
+    "orders": check_orders,
+    "tracking": check_tracking,
+    "engagement": check_engagement,
 }
 
 
@@ -182,6 +200,12 @@ def _public(section: str, value: Mapping[str, Any]) -> dict[str, Any]:
         return public_email(value)
     if section == "translation":
         return public_translation(value)
+    if section == "orders":
+        return public_orders(value)
+    if section == "tracking":
+        return public_tracking(value)
+    if section == "engagement":
+        return public_engagement(value)
     if section == "csat":
         return {"enabled": read_csat({"csat": value}).enabled}
     if section == "shipping":

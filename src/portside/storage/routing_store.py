@@ -75,6 +75,12 @@ def list_stores_with_queue(conn: Connection) -> list[int]:
     return [int(r) for r in conn.execute(query).scalars()]
 
 
+def count_queued(conn: Connection) -> int:
+    """Conversations waiting for a person, in all stores (for the operators' metrics)."""
+    query = select(func.count()).where(conversations.c.status == Status.QUEUED.value)
+    return int(conn.execute(query).scalar_one())
+
+
 def recent_waits(conn: Connection, store_id: int, since: datetime, limit: int = 50) -> list[float]:
     """Seconds from queued to first reply of the store's recently answered handoffs."""
     query = (

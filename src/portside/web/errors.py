@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from portside.errors import PortsideError, RateLimited
+from portside.node_metrics import NodeMetrics
 
 _HTTP_CODES = {
     404: "not_found",
@@ -24,13 +25,21 @@ def error_response(error: PortsideError) -> JSONResponse:
     return JSONResponse({"error": error.to_dict()}, status_code=error.status, headers=headers)
 
 
+def _count(request: Request, code: str) -> None:
+    """Count the error for the operators' metrics (GET /metrics)."""
+    metrics: NodeMetrics = request.app.state.metrics
+    metrics.error("http", code)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PortsideError)
-    async def portside_error(_request: Request, exc: PortsideError) -> JSONResponse:
+    async def portside_error(request: Request, exc: PortsideError) -> JSONResponse:
+        _count(request, exc.code)
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        _count(request, "invalid_request")
         details = [
             {
                 "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
@@ -46,8 +55,9 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
+        _count(request, code)
         message = exc.detail if isinstance(exc.detail, str) else "Request failed."
         if exc.status_code == 404:
             message = "There is nothing at this address."
@@ -55,4 +65,14 @@ def install_error_handlers(app: FastAPI) -> None:
             {"error": {"code": code, "message": message}},
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, _exc: Exception) -> JSONResponse:
+        # A fault of ours, not the client's: the traceback goes to the log (Starlette
+        # raises the exception again after this answer).
+        _count(request, "internal_error")
+        return JSONResponse(
+            {"error": {"code": "internal_error", "message": "Something went wrong on our side."}},
+            status_code=500,
         )

@@ -98,6 +98,10 @@
       queueSoon: "less than a minute",
       queueNobody: "No one from the team is free right now. Stay here: your messages are kept and answered in order.",
       botBack: "You're chatting with our assistant",
+      couponCopy: "Copy code",
+      couponCopied: "Copied",
+      couponExpires: "Valid until {date}",
+      dismiss: "Dismiss",
       reopened: "Conversation reopened",
       resolved: "Conversation resolved",
       sending: "Sending…",
@@ -781,6 +785,14 @@ button { cursor: pointer; }
   margin-inline-start: 6px; padding: 0 4px; border: 0; background: transparent;
   color: inherit; font-size: 12px; text-decoration: underline;
 }
+.coupon {
+  margin-top: 6px; padding: 8px 10px; border: 1px dashed var(--accent); border-radius: 8px;
+  background: var(--surface); display: grid; gap: 4px;
+}
+.coupon-code { font: 600 16px/1.3 ui-monospace, SFMono-Regular, Menlo, monospace; letter-spacing: 0.04em; }
+.coupon-note { font-size: 13px; color: var(--muted); }
+.coupon-copy, .dismiss { justify-self: start; min-height: 32px; font-size: 13px; }
+.dismiss { background: none; border: 0; color: var(--muted); text-decoration: underline; padding: 0; }
 .csat {
   display: grid; gap: 8px; justify-items: center; margin: 4px 0; padding: 10px 12px;
   border: 1px solid var(--line); border-radius: 12px; background: var(--surface);
@@ -1134,6 +1146,7 @@ button { cursor: pointer; }
       parts.push(el("span", { class: "sr-only" }, [`${t("you")}: `]));
     }
     parts.push(el("p", { class: "text" }, [record.showOriginal ? record.original : record.text]));
+    if (record.proactive && !record.proactive.closed) parts.push(...proactiveParts(record));
     if (record.original) {
       // An agent's reply translated for the shopper: what they wrote, on request.
       const flip = el("button", { type: "button", class: "edit", "data-testid": "see-original" }, [
@@ -1153,6 +1166,66 @@ button { cursor: pointer; }
     }
     if (meta.textContent) parts.push(meta);
     node.replaceChildren(...parts);
+  }
+
+  // ---- proactive messages (a store's trigger rule spoke first) -------------------------
+
+  /** The `proactive` part of a bot's message: {fireId, coupon: {code, description, expiresAt}}. */
+  function proactiveOf(data) {
+    const p = data.proactive;
+    if (!p || typeof p !== "object" || !Number.isInteger(p.fire_id)) return null;
+    const c = p.coupon && typeof p.coupon === "object" ? p.coupon : null;
+    const coupon =
+      c && typeof c.code === "string" && c.code
+        ? {
+            code: c.code,
+            description: typeof c.description === "string" ? c.description : null,
+            expiresAt: typeof c.expires_at === "string" ? c.expires_at : null,
+          }
+        : null;
+    return { fireId: p.fire_id, coupon, closed: false };
+  }
+
+  /** The coupon card (code, what it gives, until when, a copy button) and the close control. */
+  function proactiveParts(record) {
+    const parts = [];
+    const coupon = record.proactive.coupon;
+    if (coupon) {
+      const card = el("div", { class: "coupon", "data-testid": "coupon" }, [
+        el("span", { class: "coupon-code", "data-testid": "coupon-code" }, [coupon.code]),
+      ]);
+      if (coupon.description) card.append(el("span", { class: "coupon-note" }, [coupon.description]));
+      if (coupon.expiresAt) {
+        const date = new Date(coupon.expiresAt);
+        const shown = Number.isNaN(date.getTime()) ? coupon.expiresAt : date.toLocaleDateString(LANG);
+        card.append(el("span", { class: "coupon-note" }, [t("couponExpires", { date: shown })]));
+      }
+      const copy = el("button", { type: "button", class: "coupon-copy", "data-testid": "coupon-copy" }, [
+        t("couponCopy"),
+      ]);
+      copy.addEventListener("click", () => {
+        const done = () => {
+          copy.textContent = t("couponCopied");
+        };
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(coupon.code).then(done, () => {});
+        }
+      });
+      card.append(copy);
+      parts.push(card);
+    }
+    const dismiss = el("button", { type: "button", class: "dismiss", "data-testid": "proactive-close" }, [
+      t("dismiss"),
+    ]);
+    dismiss.addEventListener("click", () => {
+      // Said to the server (the store's rules stay quiet a while), then put away.
+      record.proactive.closed = true;
+      track("proactive_closed", { fire_id: record.proactive.fireId });
+      render(record);
+      if (state.open) setOpen(false, true);
+    });
+    parts.push(dismiss);
+    return parts;
   }
 
   /** Put a record (new or changed) where it belongs in the log. */
@@ -1419,7 +1492,11 @@ button { cursor: pointer; }
       clientId: author === "visitor" ? clientId : null,
       at,
       state: author === "visitor" ? "sent" : null,
+      proactive: author === "bot" ? proactiveOf(data) : null,
     });
+    if (author === "bot" && data.proactive && data.proactive.open === true && !state.open) {
+      setOpen(true, false);
+    }
     if (!state.open && (author === "agent" || author === "bot")) {
       state.unread += 1;
       renderLauncher();
@@ -1782,6 +1859,14 @@ button { cursor: pointer; }
       onCsatError(frame);
       return;
     }
+    if (typeof frame.ref === "string" && frame.ref.startsWith(TRACK_REF)) {
+      onTrackError(frame);
+      return;
+    }
+    if (frame.ref === "identify") {
+      onIdentified(frame);
+      return;
+    }
     // Errors without a message of ours (token_invalid, token_expired, ...) need nothing:
     // the `welcome` that follows already carries a fresh token.
     const record = frame.ref == null ? null : byClientId.get(String(frame.ref));
@@ -1823,6 +1908,7 @@ button { cursor: pointer; }
 
   /** Tell the server about a page change; `force` sends even if nothing seems to differ. */
   function sendContext(force) {
+    notePage(); // a new URL is a page view (shopping behaviour, below)
     const context = pageContext();
     const key = contextKey(context);
     if (!force && key === lastContextKey) return;
@@ -1958,6 +2044,12 @@ button { cursor: pointer; }
       case "queue":
         onQueue(frame);
         break;
+      case "track.ack":
+        onTrackAck(frame);
+        break;
+      case "identify.ack":
+        onIdentified(frame);
+        break;
       default:
         break; // pong, or a frame from a newer server
     }
@@ -1995,6 +2087,7 @@ button { cursor: pointer; }
     setConnection("connected");
     inFlight.clear();
     flushOutbox();
+    trackingOnline(frame);
     updateCounter();
     scheduleSave();
   }
@@ -2066,6 +2159,7 @@ button { cursor: pointer; }
     clearTimeout(watchdogTimer);
     clearInterval(pingTimer);
     inFlight.clear();
+    trackingOffline();
     typingOut.active = false;
     typingOut.sentAt = 0;
     hideTyping();
@@ -2099,6 +2193,364 @@ button { cursor: pointer; }
     if (state.fatal || suspended) return;
     if (ws && welcomed && Date.now() - lastFrameAt >= 2 * state.heartbeatMs) release(4000);
     if (!ws) connect();
+  }
+
+  // ---- shopping behaviour ------------------------------------------------------------
+  //
+  // What the shopper does on the store (docs/widget.md, "Shopping behaviour"): page views,
+  // visible and idle time per page, exit intent, and the store's own events. Events wait
+  // in a queue until the server's `track.ack`, go in batches at most once a second (at
+  // once for those a trigger may be waiting on), and what is unsent when the page goes
+  // leaves by navigator.sendBeacon. Each has a client-made id, so a batch that arrives
+  // twice (socket, beacon, the next page's resend) is stored once.
+
+  const TRACK_REF = "track-";
+  const TRACK_EVERY_MS = 1000;
+  const TRACK_BATCH = 50; // the server's limit per batch
+  const TRACK_KEPT = 500; // a shopper offline for long loses the oldest
+  const IDLE_AFTER_MS = 30000; // no pointer, key or scroll for this long: idle
+  const SESSION_GAP_MS = 30 * 60 * 1000; // a new session after 30 min without events
+  const FAST_SCROLL_MS = 300; // half a screen up within this long: exit intent on touch
+  const URGENT = new Set([
+    "exit_intent",
+    "add_to_cart",
+    "checkout_started",
+    "checkout_completed",
+    "proactive_closed",
+  ]);
+  const PUBLIC_TYPES = new Set(["add_to_cart", "checkout_started", "checkout_completed"]);
+  const CUSTOM_NAME = /^[a-z0-9_.-]{1,64}$/;
+  const PROPERTY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+  const tracking = {
+    queue: [], // events not yet acked: {client_id, type, data, url, at, session_id, ref}
+    sent: 0,
+    timer: 0,
+    pausedUntil: 0, // after `rate_limited`
+    visitorId: null,
+    category: normaliseCategory(script.dataset.category),
+    identify: null, // {customer, hash} until the server answers it
+    page: null, // the page being measured (newPage)
+    session: null, // the session when sessionStorage is unavailable
+  };
+
+  function normaliseCategory(value) {
+    return typeof value === "string" && value.trim() ? value.trim().slice(0, 200) : null;
+  }
+
+  /** sessionStorage (this tab only); like localStorage it may be missing or throw. */
+  function tabStore(name, value) {
+    try {
+      const key = storage.key(name);
+      if (value === undefined) return JSON.parse(window.sessionStorage.getItem(key));
+      if (value === null) window.sessionStorage.removeItem(key);
+      else window.sessionStorage.setItem(key, JSON.stringify(value));
+    } catch {
+      // no session storage: the session then lasts as long as the page
+    }
+    return null;
+  }
+
+  /** This tab's browsing session, new after 30 minutes without events. */
+  function sessionId() {
+    const now = Date.now();
+    const kept = tabStore("session") || tracking.session;
+    const id =
+      kept && typeof kept.id == "string" && CLIENT_ID.test(kept.id) && now - kept.last < SESSION_GAP_MS
+        ? kept.id
+        : `s-${newClientId().slice(2)}`;
+    tracking.session = { id, last: now };
+    tabStore("session", tracking.session);
+    return id;
+  }
+
+  /** Queue one event (R's proactive messages call this too: `proactive_closed`). The
+      server checks `data` again and refuses what does not fit (docs/protocol.md). */
+  function track(type, data, url) {
+    tracking.queue.push({
+      client_id: newClientId(),
+      type,
+      data: data && typeof data === "object" ? data : {},
+      url: url || window.location.href,
+      at: Date.now(),
+      session_id: sessionId(),
+      ref: null,
+    });
+    tracking.queue.splice(0, tracking.queue.length - TRACK_KEPT);
+    if (URGENT.has(type)) flushTrack();
+    else if (!tracking.timer) flushLater(TRACK_EVERY_MS);
+  }
+
+  function flushLater(ms) {
+    clearTimeout(tracking.timer);
+    tracking.timer = setTimeout(flushTrack, ms);
+  }
+
+  /** Send what is not on its way yet, in batches of one session each. */
+  function flushTrack() {
+    clearTimeout(tracking.timer);
+    tracking.timer = 0;
+    const wait = tracking.pausedUntil - Date.now();
+    if (wait > 0) return flushLater(wait);
+    for (;;) {
+      const waiting = tracking.queue.filter((event) => event.ref === null);
+      if (!waiting.length || !connected()) return; // `welcome` flushes
+      const sid = waiting[0].session_id;
+      const batch = waiting.filter((event) => event.session_id === sid).slice(0, TRACK_BATCH);
+      const ref = `${TRACK_REF}${(tracking.sent += 1)}`;
+      if (!send({ type: "track", ref, session_id: sid, events: batch.map(wireEvent) })) return;
+      for (const event of batch) event.ref = ref;
+    }
+  }
+
+  function wireEvent({ client_id, type, data, url, at }) {
+    return { client_id, type, data, url, at };
+  }
+
+  function onTrackAck(frame) {
+    tracking.queue = tracking.queue.filter((event) => event.ref !== frame.ref);
+  }
+
+  function onTrackError(frame) {
+    const batch = tracking.queue.filter((event) => event.ref === frame.ref);
+    for (const event of batch) event.ref = null;
+    let drop = [];
+    if (frame.code === "rate_limited") {
+      const asked = Number(frame.retry_after) * 1000 || 0;
+      tracking.pausedUntil =
+        Date.now() + Math.min(RATE_LIMIT_MAX_MS, Math.max(RATE_LIMIT_MIN_MS, asked));
+    } else if (frame.code === "invalid_event" && Array.isArray(frame.details)) {
+      // Only the events named will never be taken: the rest go again.
+      drop = frame.details.map((problem) => problem && problem.client_id);
+      warn(frame.message);
+    } else if (frame.code === "malformed_frame") {
+      drop = batch.map((event) => event.client_id);
+    } // else a passing failure (the database away): try again
+    tracking.queue = tracking.queue.filter((event) => !drop.includes(event.client_id));
+    flushLater(TRACK_EVERY_MS);
+  }
+
+  function warn(message) {
+    if (window.console) console.warn(`Portside: ${message}`);
+  }
+
+  /** After every `welcome`: resend everything not acked, and the identify. */
+  function trackingOnline(frame) {
+    const visitor = frame.visitor || {};
+    if (Number.isInteger(visitor.id)) {
+      tracking.visitorId = visitor.id;
+      storage.write("visitor", visitor.id);
+    }
+    trackingOffline();
+    flushTrack();
+    sendIdentify();
+  }
+
+  function trackingOffline() {
+    for (const event of tracking.queue) event.ref = null;
+  }
+
+  /** The page goes away: its time, then the unsent rest by beacon, or kept for the next
+      page of the store (same client ids). */
+  function trackingLeave() {
+    closePage();
+    const left = [];
+    for (const event of tracking.queue) {
+      const chunk = tracking.queue.filter((e) => e.session_id === event.session_id);
+      if (event !== chunk[0]) continue;
+      for (let i = 0; i < chunk.length; i += TRACK_BATCH) {
+        const part = chunk.slice(i, i + TRACK_BATCH);
+        if (!beacon(event.session_id, part)) left.push(...part);
+      }
+    }
+    tracking.queue = [];
+    if (left.length) tabStore("track", left);
+  }
+
+  function beacon(sid, events) {
+    if (!state.token || !navigator.sendBeacon) return false;
+    const body = { store: STORE_KEY, token: state.token, session_id: sid };
+    body.events = events.map(wireEvent);
+    try {
+      // A string goes as text/plain: a "simple" request, with no CORS preflight.
+      const url = `${new URL(script.src, window.location.href).origin}/api/v1/track`;
+      return navigator.sendBeacon(url, JSON.stringify(body));
+    } catch {
+      return false;
+    }
+  }
+
+  // -- time on page, idle time, exit intent
+
+  function newPage(referrer) {
+    const now = Date.now();
+    const url = window.location.href;
+    tracking.page = {
+      url,
+      visibleMs: 0,
+      idleMs: 0,
+      visibleSince: document.visibilityState === "visible" ? now : null,
+      idleSince: null,
+      lastInput: now,
+      exited: false,
+    };
+    const utm = {};
+    const params = new URL(url).searchParams;
+    for (const key of ["source", "medium", "campaign", "term", "content"]) {
+      const value = (params.get(`utm_${key}`) || "").trim();
+      if (value) utm[key] = value.slice(0, 200);
+    }
+    track("page_view", {
+      url,
+      title: document.title.slice(0, 500),
+      product: state.product,
+      category: tracking.category,
+      referrer: referrer || null,
+      utm,
+    });
+  }
+
+  /** Add the time since the last look to the page's visible and idle totals. */
+  function accumulate(page) {
+    const now = Date.now();
+    if (page.visibleSince !== null) page.visibleMs += now - page.visibleSince;
+    if (page.idleSince !== null) page.idleMs += now - page.idleSince;
+    if (page.visibleSince !== null) page.visibleSince = now;
+    if (page.idleSince !== null) page.idleSince = now;
+  }
+
+  function closePage() {
+    const page = tracking.page;
+    if (!page) return;
+    accumulate(page);
+    tracking.page = null;
+    // The page measured, not the one a single-page store has already moved to.
+    const times = { visible_ms: page.visibleMs, idle_ms: page.idleMs };
+    track("page_time", times, page.url);
+  }
+
+  /** A single-page store may have changed page (pushState, popstate, setContext). */
+  function notePage() {
+    const page = tracking.page;
+    if (page && page.url === window.location.href) return;
+    closePage();
+    newPage(page ? page.url : document.referrer);
+  }
+
+  function onInput() {
+    const page = tracking.page;
+    if (!page) return;
+    page.lastInput = Date.now();
+    if (page.idleSince === null) return;
+    accumulate(page);
+    page.idleSince = null;
+    track("idle", { idle: false });
+  }
+
+  function checkIdle() {
+    const page = tracking.page;
+    if (!page || page.idleSince !== null || page.visibleSince === null) return;
+    if (Date.now() - page.lastInput < IDLE_AFTER_MS) return;
+    accumulate(page);
+    page.idleSince = Date.now();
+    track("idle", { idle: true });
+  }
+
+  function onVisibility() {
+    const page = tracking.page;
+    const visible = document.visibilityState === "visible";
+    if (!page || visible === (page.visibleSince !== null)) return;
+    accumulate(page);
+    // Idle time counts only while the page is seen; coming back to it is input.
+    page.visibleSince = visible ? Date.now() : null;
+    page.idleSince = null;
+    page.lastInput = Date.now();
+    track("visibility", { visible });
+  }
+
+  function exitIntent() {
+    const page = tracking.page;
+    if (!page || page.exited) return;
+    page.exited = true;
+    track("exit_intent", {});
+  }
+
+  function watchBehaviour() {
+    const touch =
+      navigator.maxTouchPoints > 0 ||
+      (window.matchMedia && window.matchMedia("(pointer: coarse)").matches);
+    for (const name of ["pointermove", "pointerdown", "keydown", "scroll", "touchstart", "wheel"]) {
+      window.addEventListener(name, onInput, { passive: true, capture: true });
+    }
+    setInterval(checkIdle, IDLE_AFTER_MS / 6);
+    document.addEventListener("visibilitychange", onVisibility);
+    // Desktop: the pointer leaves through the top edge (the tabs, address bar, close).
+    document.addEventListener("mouseout", (event) => {
+      if (!event.relatedTarget && event.clientY <= 0) exitIntent();
+    });
+    // Touch: a fast scroll back up (reaching for the address bar), or going back.
+    let fromY = window.scrollY;
+    let fromAt = Date.now();
+    window.addEventListener(
+      "scroll",
+      () => {
+        const now = Date.now();
+        const up = fromY - window.scrollY;
+        if (touch && now - fromAt <= FAST_SCROLL_MS && up > window.innerHeight / 2) exitIntent();
+        if (up <= 0 || now - fromAt > FAST_SCROLL_MS) {
+          fromY = window.scrollY;
+          fromAt = now;
+        }
+      },
+      { passive: true }
+    );
+    window.addEventListener("popstate", () => touch && exitIntent());
+    window.addEventListener("pagehide", trackingLeave);
+    window.addEventListener("pageshow", (event) => event.persisted && newPage(document.referrer));
+  }
+
+  function sendIdentify() {
+    if (tracking.identify) send({ type: "identify", ref: "identify", ...tracking.identify });
+  }
+
+  function onIdentified(frame) {
+    if (frame.type === "error") warn(`identify was refused: ${frame.message}`);
+    tracking.identify = null;
+  }
+
+  /** Portside.track(name, props): the store's own events. */
+  function publicTrack(name, props) {
+    const data = props && typeof props === "object" ? props : {};
+    if (PUBLIC_TYPES.has(name)) return track(name, data) || true;
+    const keys = Object.keys(data);
+    const flat = keys.every(
+      (key) =>
+        PROPERTY_NAME.test(key) &&
+        (data[key] === null || ["string", "number", "boolean"].includes(typeof data[key]))
+    );
+    if (typeof name !== "string" || !CUSTOM_NAME.test(name) || keys.length > 20 || !flat) {
+      warn("a custom event is a name of a-z 0-9 _ . - and at most 20 flat properties.");
+      return false;
+    }
+    track("custom", { name, properties: data });
+    return true;
+  }
+
+  function publicIdentify(customer) {
+    const { id, email, name, tags, hash } = customer || {};
+    tracking.identify = { customer: { id, email, name, tags }, hash };
+    sendIdentify();
+  }
+
+  function startTracking() {
+    const left = tabStore("track");
+    tabStore("track", null);
+    if (Array.isArray(left)) tracking.queue = left.slice(-TRACK_KEPT);
+    trackingOffline();
+    const kept = storage.read("visitor");
+    if (Number.isInteger(kept)) tracking.visitorId = kept;
+    watchBehaviour();
+    newPage(document.referrer);
   }
 
   // ---- start -------------------------------------------------------------------------
@@ -2184,7 +2636,24 @@ button { cursor: pointer; }
       if (context && typeof context === "object" && "product" in context) {
         state.product = normaliseProduct(context.product);
       }
+      if (context && typeof context === "object" && "category" in context) {
+        tracking.category = normaliseCategory(context.category);
+      }
       sendContext(true);
+    },
+    /** The store's own events: add_to_cart, checkout_started, checkout_completed, or a
+        custom name with flat properties (docs/widget.md). False if it was not taken. */
+    track(name, props) {
+      return publicTrack(name, props);
+    },
+    /** A logged-in customer, with the hash the store's server computed (docs/widget.md). */
+    identify(customer) {
+      publicIdentify(customer);
+    },
+    /** This shopper's id in Portside (pass it to checkout as `portside_visitor`), or null
+        before the first connection. */
+    visitorId() {
+      return tracking.visitorId;
     },
   });
 
@@ -2202,6 +2671,7 @@ button { cursor: pointer; }
     setOpen(state.open || wantOpen, false);
     renderConnection();
     wireWindow();
+    startTracking();
     connect();
   }
 

@@ -75,9 +75,7 @@ def upgrade() -> None:
         _fk("visitor_events", "store_id", "stores", "CASCADE"),
         _fk("visitor_events", "visitor_id", "visitors", "CASCADE"),
         _pk("visitor_events"),
-        sa.UniqueConstraint(
-            "visitor_id", "client_id", name="uq_visitor_events_visitor_client_id"
-        ),
+        sa.UniqueConstraint("visitor_id", "client_id", name="uq_visitor_events_visitor_client_id"),
         sa.Index("ix_visitor_events_store_at", "store_id", "at"),
         sa.Index("ix_visitor_events_visitor_at", "visitor_id", "at"),
     )

@@ -47,12 +47,20 @@ export class Api {
     return this.#request("DELETE", path);
   }
 
-  async #request(method, path, body) {
+  /** A POST whose body is text as it is (a CSV file, say), not JSON. */
+  postText(path, text, contentType) {
+    return this.#request("POST", path, undefined, { text, contentType });
+  }
+
+  async #request(method, path, body, raw = null) {
     const headers = { Accept: "application/json" };
     const init = { method, headers, credentials: "same-origin", cache: "no-store" };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
+    } else if (raw) {
+      headers["Content-Type"] = raw.contentType;
+      init.body = raw.text;
     }
     if (CHANGES.has(method) && this.csrfToken) headers["X-CSRF-Token"] = this.csrfToken;
 

@@ -35,6 +35,7 @@ export class App {
   #api;
   #agent;
   #onSessionEnded;
+  #onLead;
   #toast;
   #store;
   #socket;
@@ -64,12 +65,14 @@ export class App {
    * @param {object} deps
    * @param {{id: number, name: string}} deps.agent  the agent signed in
    * @param {(message: string) => void} deps.onSessionEnded  back to the login screen
+   * @param {(frame: object) => void} [deps.onLead]  a `lead` frame (a hot lead)
    */
-  constructor({ api, agent, toast, onSessionEnded }) {
+  constructor({ api, agent, toast, onSessionEnded, onLead = () => {} }) {
     this.#api = api;
     this.#agent = agent;
     this.#toast = toast;
     this.#onSessionEnded = onSessionEnded;
+    this.#onLead = onLead;
     const onError = (message) => toast.show(message);
     this.#store = new ConversationStore(agent.id);
     this.#socket = new ConsoleSocket({
@@ -263,6 +266,9 @@ export class App {
         break;
       case "presence":
         this.#presence.onPresence(frame);
+        break;
+      case "lead":
+        this.#onLead(frame);
         break;
       default:
         break; // pong, synced: nothing to do

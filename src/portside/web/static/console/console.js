@@ -9,7 +9,9 @@
 import { Api } from "./api.js";
 import { App } from "./app.js";
 import { Toast, byId } from "./dom.js";
+import { startDashboard } from "./dashboard.js";
 import { startIntents } from "./intents.js";
+import { startEngagement } from "./engagement.js";
 
 const SIGNED_IN_FLAG = "portside.console.signedIn";
 
@@ -27,6 +29,8 @@ const loginSubmit = byId("login-submit");
 const loginError = byId("login-error");
 let app = null;
 let intents = null; // labelling and the Intents view (intents.js)
+let dashboard = null; // the Dashboard view (dashboard.js)
+let engagement = null; // the Triggers and Coupons views, hot leads (engagement.js)
 let agentEmail = "";
 
 function show(name) {
@@ -65,9 +69,12 @@ function enter({ agent, csrf_token: csrfToken }) {
   agentEmail = agent.email ?? "";
   loginPassword.value = "";
   show("app");
-  app = new App({ api, agent, toast, onSessionEnded: (message) => leave(message) });
+  engagement = startEngagement({ api, agent, toast });
+  const onLead = (frame) => engagement?.onLead(frame);
+  app = new App({ api, agent, toast, onLead, onSessionEnded: (message) => leave(message) });
   app.start();
   intents = startIntents({ api, agent, toast });
+  dashboard = startDashboard({ api, agent, toast });
 }
 
 /** Back to the login screen: logged out here, on another device, or the session expired. */
@@ -78,6 +85,10 @@ function leave(message = "") {
   app = null;
   intents?.stop();
   intents = null;
+  dashboard?.stop();
+  dashboard = null;
+  engagement?.stop();
+  engagement = null;
   api.csrfToken = null;
   api.onSessionEnded = null;
   remember(false);
