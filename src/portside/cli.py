@@ -212,6 +212,10 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"  Ask the chat about order {sample['number']} (it asks for the email: {sample['email']})"
     )
+    print(
+        "  Stay 20 s on a product page: the rule 'Lingering on a product' offers a coupon "
+        "(Console > Triggers, Coupons, Dashboard)"
+    )
     return 0
 
 

@@ -13,7 +13,11 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 
 from portside.services.demo import DEMO_STORE_KEY
-from tests.support.factories import open_teams_around_the_clock, services_for
+from tests.support.factories import (
+    open_teams_around_the_clock,
+    services_for,
+    switch_off_trigger_rules,
+)
 from tests.support.fake_llm import FakeLlm, fake_llm
 from tests.support.server import LiveServer, free_port
 
@@ -45,6 +49,7 @@ def _demo_server(tmp_path_factory: pytest.TempPathFactory, agent: str) -> LiveSe
 async def _open_around_the_clock(live: LiveServer) -> None:
     async with services_for(live.database_url, live.data_dir) as svc:
         await open_teams_around_the_clock(svc, DEMO_STORE_KEY)
+        await switch_off_trigger_rules(svc, DEMO_STORE_KEY)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from portside.clock import SystemClock
 from portside.config import Settings
 from portside.services.context import Services
 from portside.services.stores import do_create_agent, do_create_store
-from portside.storage import case_store, store_store, team_store
+from portside.storage import case_store, store_store, team_store, trigger_store
 from portside.storage.database import Database
 
 PASSWORD = "correct horse battery"
@@ -125,3 +125,17 @@ async def open_teams_around_the_clock(svc: Services, widget_key: str) -> None:
             team_store.update_team(conn, team.id, hours=None)
 
     await svc.db.write(open_all)
+
+
+async def switch_off_trigger_rules(svc: Services, widget_key: str) -> None:
+    """The store's trigger rules off. The demo's rules speak to a shopper who lingers on
+    a product or leaves with a full cart; tests that are not about them must not meet a
+    proactive message they did not ask for. Tests about them make their own rules."""
+
+    def switch_off(conn: Any) -> None:
+        store = store_store.find_store_by_key(conn, widget_key)
+        assert store is not None
+        for rule in trigger_store.list_triggers(conn, store.id):
+            trigger_store.update_trigger(conn, store.id, rule.id, enabled=False)
+
+    await svc.db.write(switch_off)

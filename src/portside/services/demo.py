@@ -13,6 +13,8 @@ from sqlalchemy import Connection
 from portside.domain.hours import check_holidays, check_hours
 from portside.services import catalog
 from portside.services.context import Services
+from portside.services.demo_engagement import do_seed_engagement
+from portside.services.identity import AgentIdentity
 from portside.services.stores import check_origin, do_create_agent, do_create_store
 from portside.storage import canned_store, knowledge_store, store_store, team_store
 
@@ -89,6 +91,9 @@ async def do_seed_demo(svc: Services, *, origins: list[str]) -> dict[str, Any]:
     await svc.db.write(lambda conn: knowledge_store.upsert_entries(conn, store_id, entries, now))
     replies = load_demo_canned_replies()
     await svc.db.write(lambda conn: canned_store.upsert_replies(conn, store_id, replies, now))
+    admin = await catalog.find_agent_by_email(svc, DEMO_AGENTS[0][0])
+    assert admin is not None
+    engagement = await do_seed_engagement(svc, AgentIdentity.from_row(admin))
     return {
         "store_id": store_id,
         "widget_key": DEMO_STORE_KEY,
@@ -97,6 +102,7 @@ async def do_seed_demo(svc: Services, *, origins: list[str]) -> dict[str, Any]:
         "products": len(products),
         "knowledge": len(entries),
         "canned_replies": len(replies),
+        "engagement": engagement,
         "orders": [
             {"number": o["number"], "email": o["email"], "status": o["status"]} for o in orders
         ],

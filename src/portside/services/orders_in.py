@@ -116,6 +116,22 @@ async def do_take_delivery(svc: Services, delivery: Delivery) -> Taken:
     return await _store(svc, store.id, settings, delivery.source, delivery_id, topic, order)
 
 
+async def do_take_shop_order(
+    svc: Services, store_id: int, payload: dict[str, Any], *, source: str
+) -> Taken:
+    """An order in our own JSON shape from a shop that runs inside Portside (the demo
+    store's checkout): nothing to sign, stored and credited like a webhook's."""
+    store = await svc.db.read(lambda conn: store_store.find_store(conn, store_id))
+    if store is None:
+        raise NotFound("There is no such store.")
+    order = order_from_json(payload, received_at=svc.clock.now())
+    settings = read_orders(store.settings)
+    delivery_id = f"{source}:{order.number}"
+    return await _store(
+        svc, store_id, settings, source, delivery_id, f"order/{order.status}", order
+    )
+
+
 def _delivery_id(delivery: Delivery) -> str:
     header = "X-Shopify-Webhook-Id" if delivery.source == "shopify" else "X-Portside-Delivery"
     value = (delivery.delivery_id or "").strip()

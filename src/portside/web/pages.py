@@ -9,9 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from portside.errors import Forbidden
 from portside.services import catalog
 from portside.services.demo import DEMO_STORE_KEY
-from portside.web.deps import ServicesDep
+from portside.services.demo_checkout import do_demo_checkout
+from portside.web.deps import ServicesDep, client_address
 
 router = APIRouter(include_in_schema=False)
 
@@ -99,3 +101,16 @@ async def demo_product(slug: str, request: Request, svc: ServicesDep) -> Respons
 @router.get("/demo/cart")
 async def demo_cart(request: Request, svc: ServicesDep) -> Response:
     return await _demo(request, svc, "cart", product=None)
+
+
+@router.post("/demo/checkout")
+async def demo_checkout(request: Request, svc: ServicesDep) -> dict[str, Any]:
+    """The demo shop's checkout: the order is stored and credited like a webhook's."""
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        raise Forbidden("The demo checkout takes orders from the demo shop's own pages only.")
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    return await do_demo_checkout(svc, body, address=client_address(request))

@@ -166,6 +166,10 @@
       csatThanks: "感谢您的反馈！",
       csatFailed: "评分未能提交。",
       csatPick: "请先选择评分",
+      couponCopy: "复制优惠码",
+      couponCopied: "已复制",
+      couponExpires: "有效期至 {date}",
+      dismiss: "关闭",
     },
     es: {
       title: "Chat",
@@ -212,6 +216,10 @@
       csatThanks: "¡Gracias por tu opinión!",
       csatFailed: "No se pudo enviar tu valoración.",
       csatPick: "Elige primero una puntuación",
+      couponCopy: "Copiar código",
+      couponCopied: "Copiado",
+      couponExpires: "Válido hasta el {date}",
+      dismiss: "Cerrar",
     },
     de: {
       title: "Chat",
@@ -258,6 +266,10 @@
       csatThanks: "Vielen Dank für Ihr Feedback!",
       csatFailed: "Ihre Bewertung konnte nicht gesendet werden.",
       csatPick: "Bitte wählen Sie zuerst eine Bewertung",
+      couponCopy: "Code kopieren",
+      couponCopied: "Kopiert",
+      couponExpires: "Gültig bis {date}",
+      dismiss: "Schließen",
     },
     fr: {
       title: "Chat",
@@ -304,6 +316,10 @@
       csatThanks: "Merci pour votre avis !",
       csatFailed: "Votre note n'a pas pu être envoyée.",
       csatPick: "Choisissez d'abord une note",
+      couponCopy: "Copier le code",
+      couponCopied: "Copié",
+      couponExpires: "Valable jusqu'au {date}",
+      dismiss: "Fermer",
     },
     ja: {
       title: "チャット",
@@ -350,6 +366,10 @@
       csatThanks: "ご意見ありがとうございました！",
       csatFailed: "評価を送信できませんでした。",
       csatPick: "まず評価を選んでください",
+      couponCopy: "コードをコピー",
+      couponCopied: "コピーしました",
+      couponExpires: "{date}まで有効",
+      dismiss: "閉じる",
     },
     pt: {
       title: "Chat",
@@ -396,6 +416,10 @@
       csatThanks: "Obrigado pela sua avaliação!",
       csatFailed: "Não foi possível enviar a sua avaliação.",
       csatPick: "Escolha uma nota primeiro",
+      couponCopy: "Copiar código",
+      couponCopied: "Copiado",
+      couponExpires: "Válido até {date}",
+      dismiss: "Fechar",
     },
     ko: {
       title: "채팅",
@@ -442,6 +466,10 @@
       csatThanks: "소중한 의견 감사합니다!",
       csatFailed: "평가를 보내지 못했어요.",
       csatPick: "먼저 점수를 선택해 주세요",
+      couponCopy: "코드 복사",
+      couponCopied: "복사됨",
+      couponExpires: "{date}까지 유효",
+      dismiss: "닫기",
     },
     ar: {
       title: "المحادثة",
@@ -488,6 +516,10 @@
       csatThanks: "شكرًا لملاحظاتك!",
       csatFailed: "تعذّر إرسال تقييمك.",
       csatPick: "اختر تقييمًا أولًا",
+      couponCopy: "نسخ الرمز",
+      couponCopied: "تم النسخ",
+      couponExpires: "صالح حتى {date}",
+      dismiss: "إغلاق",
     },
     ru: {
       title: "Чат",
@@ -534,6 +566,10 @@
       csatThanks: "Спасибо за отзыв!",
       csatFailed: "Не удалось отправить оценку.",
       csatPick: "Сначала выберите оценку",
+      couponCopy: "Скопировать код",
+      couponCopied: "Скопировано",
+      couponExpires: "Действует до {date}",
+      dismiss: "Закрыть",
     },
   };
   const RTL_LANGUAGES = new Set(["ar"]);

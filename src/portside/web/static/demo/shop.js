@@ -39,7 +39,34 @@
           Number.isInteger(line.qty) &&
           line.qty > 0,
       )
-      .map((line) => ({ slug: line.slug, sku: line.sku, qty: Math.min(line.qty, MAX_QTY) }));
+      .map((line) => ({
+        slug: line.slug,
+        sku: line.sku,
+        qty: Math.min(line.qty, MAX_QTY),
+        // The unit price when it was added, so any page can tell the cart's value.
+        price: typeof line.price === "string" ? line.price : null,
+        currency: typeof line.currency === "string" ? line.currency : null,
+      }));
+  }
+
+  // ---- what the chat widget hears (docs/widget.md, "Shopping behaviour") ----------------
+
+  /** Tell Portside's widget about a step of the purchase; a page without it is fine. */
+  function track(name, props) {
+    if (window.Portside && typeof window.Portside.track === "function") {
+      window.Portside.track(name, props);
+    }
+  }
+
+  /** The cart's value and item count, from the prices kept with its lines. */
+  function cartFigures(lines) {
+    const priced = lines.filter((line) => line.price !== null);
+    const cents = priced.reduce((sum, line) => sum + toCents(line.price) * line.qty, 0);
+    return {
+      cart_value: (cents / 100).toFixed(2),
+      cart_items: lines.reduce((sum, line) => sum + line.qty, 0),
+      currency: (priced[0] && priced[0].currency) || "USD",
+    };
   }
 
   function writeCart(lines) {
@@ -170,8 +197,21 @@
         return;
       }
       if (line) line.qty += 1;
-      else lines.push({ slug: product.slug, sku: variant.sku, qty: 1 });
+      else
+        lines.push({
+          slug: product.slug,
+          sku: variant.sku,
+          qty: 1,
+          price: product.price,
+          currency: product.currency,
+        });
       writeCart(lines);
+      track("add_to_cart", {
+        product: product.slug,
+        quantity: 1,
+        price: product.price,
+        ...cartFigures(lines),
+      });
       status.textContent = `Added to your cart: ${product.name}, ${variant.color}, ${variant.size}.`;
       update();
     });
@@ -213,7 +253,15 @@
         rows.push({ product, variant, qty });
       }
       if (dropped) {
-        writeCart(rows.map((r) => ({ slug: r.product.slug, sku: r.variant.sku, qty: r.qty })));
+        writeCart(
+          rows.map((r) => ({
+            slug: r.product.slug,
+            sku: r.variant.sku,
+            qty: r.qty,
+            price: r.product.price,
+            currency: r.product.currency,
+          })),
+        );
         notice.textContent =
           "Some items are no longer available in the quantity you chose, so your cart has been updated.";
       }
@@ -286,6 +334,7 @@
       root.hidden = checkingOut;
       checkoutStep.hidden = !checkingOut;
       confirmation.hidden = true;
+      if (checkingOut) track("checkout_started", cartFigures(readCart()));
       return checkingOut;
     }
 
@@ -299,19 +348,60 @@
       const checkingOut = showStep();
       document.getElementById(checkingOut ? "checkout-title" : "cart-title").focus();
     });
-    checkoutForm.addEventListener("submit", (event) => {
+    const checkoutError = document.querySelector('[data-testid="checkout-error"]');
+    const placeOrder = checkoutForm.querySelector('[data-testid="place-order"]');
+
+    /** The demo's "payment": Portside stores the order as a shop's webhook would. */
+    async function placeDemoOrder() {
+      const form = new FormData(checkoutForm);
+      const visitor = window.Portside && window.Portside.visitorId ? window.Portside.visitorId() : null;
+      const response = await fetch("/demo/checkout", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          lines: readCart().map((line) => ({ slug: line.slug, sku: line.sku, qty: line.qty })),
+          name: form.get("name"),
+          email: form.get("email"),
+          country: form.get("country"),
+          coupon: form.get("coupon") || null,
+          visitor_id: visitor,
+        }),
+      });
+      const answer = await response.json().catch(() => null);
+      if (!response.ok) {
+        const message = answer && answer.error ? answer.error.message : null;
+        throw new Error(message || "The order could not be placed. Please try again.");
+      }
+      return answer;
+    }
+
+    checkoutForm.addEventListener("submit", async (event) => {
       event.preventDefault();
       if (!checkoutForm.reportValidity()) return;
-      const digits = new Uint32Array(1);
-      window.crypto.getRandomValues(digits);
-      const number = `LP-DEMO-${String(digits[0] % 1000000).padStart(6, "0")}`;
+      checkoutError.hidden = true;
+      placeOrder.disabled = true;
+      let order;
+      try {
+        order = await placeDemoOrder();
+      } catch (error) {
+        checkoutError.textContent = error.message;
+        checkoutError.hidden = false;
+        return;
+      } finally {
+        placeOrder.disabled = false;
+      }
+      track("checkout_completed", { order: order.number, value: order.total, currency: order.currency });
       writeCart([]);
       checkoutForm.reset();
       render();
       root.hidden = true;
       checkoutStep.hidden = true;
       confirmation.hidden = false;
-      confirmation.querySelector('[data-testid="order-number"]').textContent = number;
+      confirmation.querySelector('[data-testid="order-number"]').textContent = order.number;
+      confirmation.querySelector('[data-testid="order-total"]').textContent = formatMoney(
+        toCents(order.total),
+        order.currency,
+      );
       history.replaceState(null, "", window.location.pathname);
       document.getElementById("confirmation-title").focus();
     });
