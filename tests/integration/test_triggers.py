@@ -149,6 +149,28 @@ async def test_a_time_on_page_rule_fires_by_its_timer_in_the_stores_language(
         await http.aclose()
 
 
+async def test_no_message_while_the_shopper_types_a_first_message(
+    server: LiveServer, store: StoreFixture
+) -> None:
+    http = await admin(server, store)
+    try:
+        await create(http, rule("Lingerer while typing", {"type": "time_on_page", "seconds": 2}))
+        async with shopper(server, store) as (client, _visitor_id, _token):
+            await track(client, "page_view", url=PAGE, title="Linen dress")
+            # No conversation yet: the typing is for the engine alone. The widget renews
+            # it every few seconds while the shopper types (here sooner).
+            frames = []
+            for _ in range(3):
+                await client.send(type="typing", state=True)
+                frames += await client.quiet(1.0)
+            assert not [f for f in frames if f["type"] == "event" and _is_proactive(f)]
+            await client.send(type="typing", state=False)
+            message = await proactive(client, timeout=10)
+            assert message["data"]["text"] == "Need a hand with your cart?"
+    finally:
+        await http.aclose()
+
+
 async def test_the_coupon_rides_with_the_message_until_the_pool_runs_out(
     server: LiveServer, store: StoreFixture, svc: Services
 ) -> None:

@@ -138,6 +138,8 @@ class Hub:
             for conn in room.consoles:
                 conn.send(presence)
         elif kind == "typing":
+            if message["conversation_id"] is None:
+                return  # a shopper typing a first message: for the trigger engine only
             typing = frame(
                 "typing",
                 conversation_id=message["conversation_id"],

@@ -217,15 +217,15 @@ class _WidgetFrames:
         state = frame_bool(message, "state")
         conversation = await find_visitor_conversation(self.svc, self.store_id, self.visitor_id)
         wanted = optional_int(message, "conversation_id")
-        if conversation is None or (wanted is not None and wanted != conversation["id"]):
-            if wanted is None:
-                return  # typing before the first message: nobody to tell yet
+        if wanted is not None and (conversation is None or wanted != conversation["id"]):
             raise NotFound("This conversation does not exist.")
+        # Typing before the first message has no agent to tell, but the trigger engine
+        # must not speak up over it (conversation_id None; the hub tells no console).
         await self.svc.publish_signal(
             self.store_id,
             {
                 "kind": "typing",
-                "conversation_id": conversation["id"],
+                "conversation_id": None if conversation is None else conversation["id"],
                 "visitor_id": self.visitor_id,
                 "actor": {"type": "visitor", "name": None},
                 "state": state,
