@@ -511,3 +511,37 @@ order_attributions = Table(
     UniqueConstraint("order_id", "ref", name="uq_order_attributions_order_ref"),
     Index("ix_order_attributions_store_kind", "store_id", "kind"),
 )
+
+# Photos, PDFs and voice notes sent in a conversation, checked and re-encoded on upload
+# (services/uploads.py); the bytes live in the file store (local directory or S3) under
+# `storage_key`. An upload belongs to no conversation until the message that carries it
+# is sent (`conversation_id`, `event_id`); unsent uploads are swept after a while.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("store_id", Id, ForeignKey("stores.id", ondelete="CASCADE"), nullable=False),
+    Column("conversation_id", Id, ForeignKey("conversations.id", ondelete="CASCADE")),
+    Column("event_id", Id),
+    # Who sent it: a shopper (visitor_id) or an agent (agent_id).
+    Column("visitor_id", Id, ForeignKey("visitors.id", ondelete="CASCADE")),
+    Column("agent_id", Id, ForeignKey("agents.id", ondelete="SET NULL")),
+    # "image", "file" or "voice".
+    Column("kind", String(16), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("storage_key", String(300), nullable=False),
+    Column("thumbnail_key", String(300)),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("duration_ms", Integer),
+    Column("original_name", String(255)),
+    # What the providers made of it: {text, language, provider} for a voice note,
+    # {text, labels, provider} for a photo.
+    Column("transcript", JSON),
+    Column("description", JSON),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_attachments_conversation", "conversation_id", "id"),
+    Index("ix_attachments_store_created", "store_id", "created_at"),
+)
