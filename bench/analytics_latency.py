@@ -8,7 +8,8 @@ answered and resolved; some open with a proactive message), --visitors visitors 
 --visitor-events visitor events each (page views, time on page, carts, checkouts),
 --orders orders credited to conversations, rules' proactive messages and coupons,
 --rules trigger rules that held for --fire-share of the visitors each (a tenth held
-out), and a rating asked for some resolutions. Then, signed in as the store's admin, it
+out), and a rating asked for some resolutions; --other-stores as big beside it, not
+measured, to share the tables with. Then, signed in as the store's admin, it
 reads every report (each of its breakdowns in turn, --repeat times) as JSON and as CSV,
 and the overview, for the last 7, 30 and 90 days. The last line printed is one JSON
 object: the sizes, and per report and range the median and the longest time.
@@ -51,9 +52,11 @@ CHUNK = 5000  # rows per INSERT ... (executemany)
 class History:
     """A store's history as rows, made from one seeded random generator."""
 
-    def __init__(self, args: argparse.Namespace, store_id: int, agents: list[int]) -> None:
+    def __init__(
+        self, args: argparse.Namespace, store_id: int, agents: list[int], seed: int
+    ) -> None:
         self.args, self.store_id, self.agents = args, store_id, agents
-        self.rng = random.Random(args.seed)
+        self.rng = random.Random(seed)
         self.end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         self.start = self.end - timedelta(days=args.days)
 
@@ -210,34 +213,37 @@ async def make_store(args: argparse.Namespace, data_dir: str, origin: str) -> di
     await upgrade_async(settings.effective_database_url)
     db = Database(settings.effective_database_url)
     svc = Services(settings=settings, db=db, bus=MemoryEventBus(), clock=SystemClock())
-    store = await do_create_store(
-        svc,
-        name="Bench store",
-        allowed_origins=[origin],
-        default_language="en",
-        timezone=args.timezone,
-    )
-    admin = await do_create_agent(
-        svc,
-        store_id=store["id"],
-        email="admin@bench.example",
-        name="Admin",
-        password=PASSWORD,
-        role="admin",
-    )
-    agent_ids = [admin["id"]]
-    for n in range(AGENTS - 1):
-        agent = await do_create_agent(
+    stores, histories = [], []
+    # The measured store first, then --other-stores like it, sharing the server's tables.
+    for k in range(1 + args.other_stores):
+        store = await do_create_store(
+            svc,
+            name="Bench store" if k == 0 else f"Other store {k}",
+            allowed_origins=[origin],
+            default_language="en",
+            timezone=args.timezone,
+        )
+        prefix = "" if k == 0 else f"store{k}-"
+        admin = await do_create_agent(
             svc,
             store_id=store["id"],
-            email=f"agent{n}@bench.example",
-            name=f"Agent {n}",
+            email=f"{prefix}admin@bench.example",
+            name="Admin",
             password=PASSWORD,
+            role="admin",
         )
-        agent_ids.append(agent["id"])
-    history = History(args, store["id"], agent_ids)
-    rng = history.rng
-    sid = store["id"]
+        agent_ids = [admin["id"]]
+        for n in range(AGENTS - 1):
+            agent = await do_create_agent(
+                svc,
+                store_id=store["id"],
+                email=f"{prefix}agent{n}@bench.example",
+                name=f"Agent {n}",
+                password=PASSWORD,
+            )
+            agent_ids.append(agent["id"])
+        stores.append(store)
+        histories.append(History(args, store["id"], agent_ids, seed=args.seed + k))
 
     def insert_all(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
         """Insert rows in chunks; their ids, in order."""
@@ -247,10 +253,13 @@ async def make_store(args: argparse.Namespace, data_dir: str, origin: str) -> di
             ids += [row.id for row in conn.execute(statement, rows[n : n + CHUNK])]
         return ids
 
-    def write(conn: Connection) -> dict[str, int]:
+    def write(conn: Connection, history: History) -> dict[str, int]:
+        rng, sid = history.rng, history.store_id
         visitor_rows = history.visitors()
         visitor_ids = insert_all(conn, visitors, visitor_rows)
-        born = [(vid, row["created_at"]) for vid, row in zip(visitor_ids, visitor_rows, strict=True)]
+        born = [
+            (vid, row["created_at"]) for vid, row in zip(visitor_ids, visitor_rows, strict=True)
+        ]
         insert_all(conn, visitor_events, history.visitor_events(born))
 
         # Conversations, then their events, ratings for some resolutions.
@@ -284,9 +293,7 @@ async def make_store(args: argparse.Namespace, data_dir: str, origin: str) -> di
                         "agent_id": row["assignee_id"],
                         "score": rng.choice([5, 5, 5, 4, 4, 3, 2, 1]) if answered else None,
                         "created_at": row["resolved_at"],
-                        "rated_at": row["resolved_at"] + timedelta(minutes=2)
-                        if answered
-                        else None,
+                        "rated_at": row["resolved_at"] + timedelta(minutes=2) if answered else None,
                     }
                 )
         insert_all(conn, events, event_rows)
@@ -326,7 +333,9 @@ async def make_store(args: argparse.Namespace, data_dir: str, origin: str) -> di
                 for vid, at in chosen
             ]
         fire_ids = insert_all(conn, trigger_fires, fire_rows)
-        fire_of = {row["visitor_id"]: (fid, row) for fid, row in zip(fire_ids, fire_rows, strict=True)}
+        fire_of = {
+            row["visitor_id"]: (fid, row) for fid, row in zip(fire_ids, fire_rows, strict=True)
+        }
 
         # Orders, most by a known visitor, credited to what led to them.
         order_rows, credits = [], []
@@ -354,7 +363,9 @@ async def make_store(args: argparse.Namespace, data_dir: str, origin: str) -> di
                 ids.append({"kind": "conversation", "conversation_id": by_visitor[vid]})
             if vid in fire_of and not fire_of[vid][1]["held_out"] and rng.random() < 0.6:
                 fire_id, fire = fire_of[vid]
-                ids.append({"kind": "trigger", "trigger_id": fire["trigger_id"], "fire_id": fire_id})
+                ids.append(
+                    {"kind": "trigger", "trigger_id": fire["trigger_id"], "fire_id": fire_id}
+                )
             if rng.random() < 0.15:
                 ids.append({"kind": "coupon"})
             credits.append((placed, ids))
@@ -374,8 +385,6 @@ async def make_store(args: argparse.Namespace, data_dir: str, origin: str) -> di
             for ids in credited
         ]
         insert_all(conn, order_attributions, attribution_rows)
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("ANALYZE"))
         return {
             "conversations": len(conversation_ids),
             "events": len(event_rows),
@@ -386,10 +395,12 @@ async def make_store(args: argparse.Namespace, data_dir: str, origin: str) -> di
         }
 
     began = time.perf_counter()
-    sizes = await db.write(write)
+    sizes = [await db.write(lambda conn, h=h: write(conn, h)) for h in histories]  # type: ignore[misc]
+    if not db.is_sqlite:
+        await db.write(lambda conn: conn.execute(text("ANALYZE")))
     await db.close()
-    return {"store": store, "sizes": sizes, "build_s": round(time.perf_counter() - began, 1),
-            "end": history.end}  # fmt: skip
+    build_s = round(time.perf_counter() - began, 1)
+    return {"store": stores[0], "sizes": sizes[0], "build_s": build_s, "end": histories[0].end}
 
 
 async def measure(
@@ -448,6 +459,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "orders": sizes["orders"],
         "fires": sizes["fires"],
         "ratings": sizes["ratings"],
+        "other_stores": args.other_stores,
         "build_s": made["build_s"],
         "reports": reports,
         "slowest_ms": max(r["max_ms"] for r in reports.values()),
@@ -465,6 +477,9 @@ def main() -> None:
     parser.add_argument("--fire-share", type=float, default=0.2, help="of visitors, per rule")
     parser.add_argument("--repeat", type=int, default=3, help="readings of each breakdown")
     parser.add_argument("--timezone", default="Europe/Berlin", help="the store's")
+    parser.add_argument(
+        "--other-stores", type=int, default=0, help="as big, in the same tables, not measured"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
     parser.add_argument("--json", action="store_true", help="accepted; the last line is JSON")
