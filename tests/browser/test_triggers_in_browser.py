@@ -8,11 +8,14 @@ from typing import Any
 from playwright.async_api import Browser, expect
 
 from portside.services.demo import DEMO_AGENTS, DEMO_STORE_KEY
+from portside.services.demo_engagement import load_demo_engagement
 from tests.browser.test_console_cards_in_browser import open_console_as
 from tests.support.clients import login, widget
 from tests.support.server import LiveServer
 
 SUPERVISOR = DEMO_AGENTS[3][0]
+# The demo store comes with rules of its own (switched off for the tests).
+DEMO_RULES = [rule["name"] for rule in load_demo_engagement()["rules"]]
 AGENT = DEMO_AGENTS[1][0]
 
 
@@ -69,13 +72,15 @@ async def test_a_supervisor_makes_a_rule_fixes_a_field_error_and_previews_it(
     await expect(holdout.get_by_test_id("trigger-holdout-pct")).to_have_attribute(
         "aria-invalid", "true"
     )
-    await expect(view.get_by_test_id("trigger-row")).to_have_count(0)
+    # The demo store's own rules are listed; the refused one is not.
+    ours = view.get_by_test_id("trigger-row").filter(has_text="Linger on <b>linen</b>")
+    await expect(ours).to_have_count(0)
 
     await view.get_by_test_id("trigger-holdout-pct").fill("10")
     await view.get_by_test_id("trigger-save").click()
     await expect(view.get_by_test_id("trigger-status")).to_have_text("Saved.")
     await expect(holdout.get_by_test_id("field-error")).to_be_hidden()
-    row = view.get_by_test_id("trigger-row")
+    row = ours
     await expect(row).to_have_count(1)
     # Text stays text: the name's markup is shown, not rendered.
     await expect(row).to_contain_text("Linger on <b>linen</b>")
@@ -85,50 +90,55 @@ async def test_a_supervisor_makes_a_rule_fixes_a_field_error_and_previews_it(
     )
 
     http = await login(demo_server.base_url, SUPERVISOR, "lotus-pine-demo")
-    saved = (await http.get("/api/v1/triggers")).json()["triggers"]
-    assert [rule["name"] for rule in saved] == ["Linger on <b>linen</b>"]
-    rule = saved[0]
-    assert rule["holdout_pct"] == 10
-    assert rule["conditions"]["match"] == "all"
-    url, group_json = rule["conditions"]["conditions"]
-    assert url == {"type": "url", "include": ["*/products/preview-*"], "exclude": []}
-    assert group_json == {
-        "type": "group",
-        "match": "any",
-        "conditions": [{"type": "country", "in": ["ES", "MX"]}, {"type": "exit_intent"}],
-    }
-    assert rule["actions"]["message"] == {
-        "texts": {"en": "Need a hand with sizes?", "es": "¿Te ayudo con la talla?"}
-    }
+    try:
+        listed = (await http.get("/api/v1/triggers")).json()["triggers"]
+        saved = [rule for rule in listed if rule["name"] not in DEMO_RULES]
+        assert [rule["name"] for rule in saved] == ["Linger on <b>linen</b>"]
+        rule = saved[0]
+        assert rule["holdout_pct"] == 10
+        assert rule["conditions"]["match"] == "all"
+        url, group_json = rule["conditions"]["conditions"]
+        assert url == {"type": "url", "include": ["*/products/preview-*"], "exclude": []}
+        assert group_json == {
+            "type": "group",
+            "match": "any",
+            "conditions": [{"type": "country", "in": ["ES", "MX"]}, {"type": "exit_intent"}],
+        }
+        assert rule["actions"]["message"] == {
+            "texts": {"en": "Need a hand with sizes?", "es": "¿Te ayudo con la talla?"}
+        }
 
-    # The shopper who saw the page was in no country the rule names, nor leaving: the
-    # preview finds nobody. With the product they saw instead, it finds them.
-    await view.get_by_test_id("trigger-preview-run").click()
-    summary = view.get_by_test_id("trigger-preview-summary")
-    await expect(summary).to_contain_text("0 of")
-    await group.get_by_test_id("condition-remove").first.click()  # country gone
-    await group.get_by_test_id("condition-type").select_option("product")
-    await group.get_by_test_id("condition-in").fill("linen-shirt")
-    await view.get_by_test_id("trigger-preview-run").click()
-    match = view.get_by_test_id("trigger-preview-match")
-    await expect(match).to_have_count(1)
-    await expect(match).to_have_attribute("data-visitor-id", str(visitor_id))
-    await expect(match).to_contain_text("/demo/products/preview-linen")
-    await expect(summary).to_contain_text("1 of")
+        # The shopper who saw the page was in no country the rule names, nor leaving: the
+        # preview finds nobody. With the product they saw instead, it finds them.
+        await view.get_by_test_id("trigger-preview-run").click()
+        summary = view.get_by_test_id("trigger-preview-summary")
+        await expect(summary).to_contain_text("0 of")
+        await group.get_by_test_id("condition-remove").first.click()  # country gone
+        await group.get_by_test_id("condition-type").select_option("product")
+        await group.get_by_test_id("condition-in").fill("linen-shirt")
+        await view.get_by_test_id("trigger-preview-run").click()
+        match = view.get_by_test_id("trigger-preview-match")
+        await expect(match).to_have_count(1)
+        await expect(match).to_have_attribute("data-visitor-id", str(visitor_id))
+        await expect(match).to_contain_text("/demo/products/preview-linen")
+        await expect(summary).to_contain_text("1 of")
 
-    # Switched off from the list, at once.
-    await row.get_by_test_id("trigger-row-enabled").uncheck()
-    await expect(row).to_have_attribute("data-enabled", "false")
-    assert (await http.get("/api/v1/triggers")).json()["triggers"][0]["enabled"] is False
+        # Switched off from the list, at once.
+        await row.get_by_test_id("trigger-row-enabled").uncheck()
+        await expect(row).to_have_attribute("data-enabled", "false")
+        got = (await http.get(f"/api/v1/triggers/{rule['id']}")).json()
+        assert got["enabled"] is False
 
-    # Deleting asks once more.
-    await view.get_by_test_id("trigger-delete").click()
-    await expect(view.get_by_test_id("trigger-delete")).to_have_text("Delete for good?")
-    await expect(view.get_by_test_id("trigger-row")).to_have_count(1)
-    await view.get_by_test_id("trigger-delete").click()
-    await expect(view.get_by_test_id("trigger-list")).to_contain_text("No trigger rules yet.")
-    assert (await http.get("/api/v1/triggers")).json()["triggers"] == []
-    await http.aclose()
+        # Deleting asks once more.
+        await view.get_by_test_id("trigger-delete").click()
+        await expect(view.get_by_test_id("trigger-delete")).to_have_text("Delete for good?")
+        await expect(row).to_have_count(1)
+        await view.get_by_test_id("trigger-delete").click()
+        await expect(row).to_have_count(0)
+        left = (await http.get("/api/v1/triggers")).json()["triggers"]
+        assert sorted(rule["name"] for rule in left) == sorted(DEMO_RULES)
+    finally:
+        await http.aclose()
 
     # Chromium logs the refused save; nothing else went wrong.
     refused = [e for e in errors if "status of 400 (Bad Request)" in e]

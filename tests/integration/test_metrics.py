@@ -147,6 +147,15 @@ async def test_counts_move_by_exactly_what_clients_did(
             console(metrics_server.ws_url, agent_http) as desk,
         ):
             await desk.expect("welcome")
+            # The only agent online: routing gives them the waiting conversation as their
+            # console opens (a reply sent before that would race the routing: conflict).
+            await desk.expect(
+                "event",
+                where=lambda f: (
+                    f["event"]["type"] == "conversation.status_changed"
+                    and f["event"]["data"]["to"] == "assigned"
+                ),
+            )
             await desk.send(
                 type="message.send",
                 ref="reply",

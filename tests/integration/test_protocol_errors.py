@@ -207,3 +207,35 @@ async def test_repeated_failed_logins_are_rate_limited(
         assert codes[10] == 429
         assert int(response.headers["Retry-After"]) >= 1
         assert response.json()["error"]["code"] == "rate_limited"
+
+
+@pytest.fixture(scope="module")
+def few_visitors_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server that lets an address start three new shoppers a minute."""
+    data_dir = tmp_path_factory.mktemp("few-visitors")
+    live = LiveServer(
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / 'portside.db'}",
+        env={"PORTSIDE_NEW_VISITORS_PER_MINUTE_PER_IP": "3", "PORTSIDE_AGENT": "off"},
+    )
+    live.start()
+    yield live
+    live.stop()
+
+
+async def test_an_address_that_keeps_making_new_shoppers_is_refused_but_returning_ones_are_not(
+    few_visitors_server: LiveServer,
+) -> None:
+    live = few_visitors_server
+    async with services_for(live.database_url, live.data_dir) as svc:
+        shop = await make_store(svc, origin=live.origin)
+    tokens = []
+    for _ in range(3):
+        async with widget(live.ws_url, shop.widget_key, shop.origin) as shopper:
+            tokens.append((await shopper.expect("welcome"))["visitor"]["token"])
+    async with widget(live.ws_url, shop.widget_key, shop.origin) as fourth:
+        assert await fourth.closed_with() == 4429
+    # A shopper who has a token is no new shopper: they come back at once.
+    hello = {"token": tokens[0]}
+    async with widget(live.ws_url, shop.widget_key, shop.origin, hello=hello) as returning:
+        assert (await returning.expect("welcome"))["visitor"]["token"]

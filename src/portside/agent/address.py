@@ -3,7 +3,8 @@
 Only an order still being prepared can go to another address. The bot asks for the new
 address in one message, reads it back, and changes it only after an explicit yes; the
 participant checks again, in the same transaction as the change, that the order has
-not shipped meanwhile (`services/bot.py`).
+not shipped meanwhile (`services/bot.py`). An order the store's shop sent is the
+shop's to change: a person takes the request.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import re
 from typing import Any
 
 from portside.agent.replies import Replies
-from portside.agent.steps import MOVING, Step, yes_or_no
+from portside.agent.steps import MOVING, Step, shop_change_step, yes_or_no
+from portside.commerce.orders import kept_by_shop
 
 ADDRESS = "shipping_address"
 CHANGE_ADDRESS = "change_address"
@@ -24,6 +26,8 @@ MAX_CHARS = 300
 def start_address(replies: Replies, lang: str, order: dict[str, Any]) -> Step:
     number = order["number"]
     status = order["status"]
+    if status == "processing" and kept_by_shop(order):
+        return shop_change_step(replies, lang, number)
     if status == "processing":
         state = {"name": ADDRESS, "order": number, "verified": True, "step": "address"}
         return Step(replies.say(lang, "address_ask", order=number), state, verified=number)

@@ -29,7 +29,6 @@ from portside.agent.flows import (
 from portside.agent.intents import Prediction
 from portside.agent.replies import Replies
 from portside.agent.sizing import SizeAdvice
-from portside.commerce.orders import find_order_number
 from portside.commerce.shipping import Shipping
 
 # Below this probability the bot has not understood.
@@ -368,13 +367,13 @@ class Dialogue:
 
 def _gives_proof(turn: Turn) -> bool:
     """The message answers a flow that waits for the proof of an order: it has an email
-    address or digits, and names no other order."""
+    address or digits, and names no other order (the turn's order number is the
+    flow's, or none)."""
     flow = turn.flow or {}
     if not flow.get("order") or flow.get("verified"):
         return False
-    other = find_order_number(turn.text, bare=False)
     gave = any(char.isdigit() or char == "@" for char in turn.text)
-    return gave and other in (None, flow["order"])
+    return gave and turn.order_number in (None, flow["order"])
 
 
 def is_shouting(text: str) -> bool:

@@ -7,6 +7,8 @@ postcode it was placed with), and only then say anything about it; two wrong pro
 a person takes over. Order status then tells where the order is; cancelling checks that
 it has not shipped and asks for an explicit yes before anything is done; a return or
 exchange (`returns.py`) and a change of address (`address.py`) go on from the proof.
+An order the store's shop sent (Shopify, or another shop by webhook) is the shop's to
+change: cancelling it, or sending it elsewhere, goes to a person, who does it there.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 from portside.agent.address import ADDRESS, address_step, start_address
 from portside.agent.replies import Replies
 from portside.agent.returns import RETURN, return_step, start_return
-from portside.agent.steps import MOVING, Step, day_text, wants_to_stop, yes_or_no
+from portside.agent.steps import MOVING, Step, day_text, shop_change_step, wants_to_stop, yes_or_no
+from portside.commerce.orders import kept_by_shop
 
 ORDER_STATUS = "order_status"
 CANCEL_ORDER = "cancel_order"
@@ -104,6 +107,8 @@ def _offer_cancel(replies: Replies, lang: str, order: dict[str, Any]) -> Step:
     if order["status"] != "processing":
         text = replies.say(lang, "cannot_cancel_shipped", order=number)
         return Step(text, None, verified=number)
+    if kept_by_shop(order):
+        return shop_change_step(replies, lang, number)
     state = {"name": CANCEL_ORDER, "order": number, "verified": True}
     return Step(replies.say(lang, "confirm_cancel", order=number), state, verified=number)
 

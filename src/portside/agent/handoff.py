@@ -21,8 +21,8 @@ from typing import Any
 from portside.agent.catalogue import OUT_OF_SCOPE
 from portside.agent.dialogue import is_shouting
 from portside.agent.replies import Replies
-from portside.commerce.orders import find_order_numbers
 from portside.domain.conversations import ActorType, Event, EventType
+from portside.domain.order_numbers import find_order_numbers
 
 # Shopper messages of the summary's "last said", at most this long.
 QUOTE_CHARS = 140
@@ -33,7 +33,9 @@ REASONS = {
     "not_verified": "the shopper could not prove the order was theirs",
     "store_rule": "a store rule sends this to a person",
     "case_opened": "a case was opened for the team to review",
+    "voice_not_transcribed": "a voice note could not be transcribed: listen to it",
     "return_window": "the return is outside the returns window",
+    "order_change_needs_person": "the store's shop keeps the order: a person changes it there",
 }
 _NEGATIVE_INTENTS = frozenset({"complaint", "delivery_problem"})
 _SMALL_TALK = frozenset({"greeting", "thanks_goodbye", "human_agent", OUT_OF_SCOPE})
@@ -77,6 +79,7 @@ class Current:
     intent: str
     understood: bool
     flow: dict[str, Any] | None = None
+    verified: str | None = None  # the order the shopper proved theirs in this turn
 
 
 def context_packet(
@@ -102,7 +105,12 @@ def context_packet(
     if current is not None:
         shopper.append(current.text)
         bot.append(
-            {"intent": current.intent, "understood": current.understood, "flow": current.flow}
+            {
+                "intent": current.intent,
+                "understood": current.understood,
+                "flow": current.flow,
+                "verified_order": current.verified,
+            }
         )
     intents = _asked_about(bot)
     verified = _verified(bot)
@@ -132,7 +140,8 @@ def context_packet(
 
 
 def named_orders(events: Iterable[Event], current_text: str | None = None) -> list[str]:
-    """Order numbers the shopper wrote or the bot's flows were about, first named first."""
+    """Order numbers the shopper wrote (as written: "#10231", "LP10231") or the bot's
+    flows were about (the store's numbers), first named first."""
     numbers: list[str] = []
     texts: list[str] = []
     for event in events:

@@ -26,11 +26,19 @@ from portside.agent.handoff import Current, Lexicon, context_packet, named_order
 from portside.agent.intents import IntentClassifier, IntentModel, Prediction, Vectors
 from portside.agent.language import conversation_language
 from portside.agent.learning import model_from_bytes
+from portside.agent.media import (
+    VOICE_NOT_TRANSCRIBED,
+    Heard,
+    MediaReader,
+    do_acknowledge_photo,
+    photo_intent,
+    with_case_photos,
+)
 from portside.agent.phrasing import DRAFT, LLM, Phraser
 from portside.agent.returns import OPEN_CASE
-from portside.commerce.orders import find_order_number
 from portside.commerce.shipping import shipping_or_none
-from portside.domain.ports import ChatModel, Subscription
+from portside.domain.order_numbers import find_order_refs
+from portside.domain.ports import ChatModel, MediaModels, Subscription
 from portside.errors import PortsideError
 from portside.services.bot import (
     do_cancel_order,
@@ -38,12 +46,14 @@ from portside.services.bot import (
     do_send_bot_message,
     do_write_handoff_context,
     find_order,
+    find_order_named,
+    find_orders_named,
     find_products,
     get_handoff_history,
     get_turn_context,
 )
 from portside.services.context import Services
-from portside.services.conversations import HANDOFFS_TOPIC, TURNS_TOPIC
+from portside.services.conversations import ATTACHMENTS_TOPIC, HANDOFFS_TOPIC, TURNS_TOPIC
 from portside.services.intents import find_model_weights
 from portside.services.settings import LlmSettings, read_handoff, read_llm
 
@@ -68,6 +78,7 @@ class BotParticipant:
         dialogue: Dialogue,
         lexicon: Lexicon,
         chat: ChatModel | None = None,
+        media: MediaModels | None = None,
     ) -> None:
         self.svc = svc
         self.dialogue = dialogue
@@ -77,6 +88,9 @@ class BotParticipant:
         self._phraser = Phraser(chat, dialogue.replies) if chat is not None else None
         # Outside business hours: when a person is back, and the shopper's email.
         self._away = OffHoursHelp(svc, dialogue.replies)
+        # Stores' speech and vision providers, when they configure them (agent/media.py).
+        self._media_models = media
+        self._media = MediaReader(svc, media)
         self._make_classifier = classifier
         self._make_identifier = identifier
         self._classifier: IntentClassifier | None = None
@@ -103,6 +117,7 @@ class BotParticipant:
         self._subscriptions = [
             self.svc.bus.subscribe(TURNS_TOPIC, self._on_turn),
             self.svc.bus.subscribe(HANDOFFS_TOPIC, self._on_handoff),
+            self.svc.bus.subscribe(ATTACHMENTS_TOPIC, self._on_attachments),
         ]
 
     async def close(self) -> None:
@@ -114,6 +129,8 @@ class BotParticipant:
         self._models.shutdown(wait=False, cancel_futures=True)
         if self._chat is not None:
             await self._chat.aclose()
+        if self._media_models is not None:
+            await self._media_models.aclose()
 
     def _load(self) -> None:
         self._identifier = self._make_identifier()
@@ -134,6 +151,9 @@ class BotParticipant:
 
     def _on_handoff(self, _topic: str, message: dict[str, Any]) -> None:
         self._chain(int(message["conversation_id"]), self.write_context, message)
+
+    def _on_attachments(self, _topic: str, message: dict[str, Any]) -> None:
+        self._chain(int(message["conversation_id"]), self._media.for_person, message)
 
     def _chain(
         self,
@@ -180,13 +200,38 @@ class BotParticipant:
         text = str(turn["text"])
         previous, misunderstood = _history(context["recent"])
         before = previous or _base_language(context["visitor_language"])
+        heard = None
+        if turn.get("attachments"):
+            # A voice note's words, a photo's labels (agent/media.py).
+            heard = await self._media.hear(
+                store_id,
+                context["store"]["settings"],
+                turn,
+                spoken=before,
+                agents_language=context["store"]["default_language"],
+            )
+            if heard.not_transcribed is not None:
+                return await self._not_transcribed(turn, context, heard, before)
+            text = heard.text
         model = await self._store_model(store_id, int(context.get("intent_model") or 0))
         detected, prediction = await self._understand(text, before, model)
         store = context["store"]
         lang = conversation_language(before, detected, text)
+        if heard is not None and heard.language:
+            lang = heard.language  # heard in the voice note: surer than any text detector
         # Until the shopper's language is known, the bot speaks the store's.
         speaking = lang or store["default_language"]
         flow = _flow(context["recent"])
+        if heard is not None and heard.photos:
+            replies = self.dialogue.replies
+            prediction = photo_intent(replies, replies.speaks(speaking), heard, text, prediction)
+            if not text.strip() and (
+                prediction.confidence < 1 or (flow or {}).get("name") == RETURN
+            ):
+                said = await do_acknowledge_photo(
+                    self.svc, replies, turn, heard=heard, flow=flow, lang=lang, speaking=speaking
+                )
+                return Reply(said, "photo", True, flow=flow)
         # Waiting for a person outside hours, an address is for the email the bot
         # offered (unless a flow asks for it as a proof).
         taken = None if flow else await self._away.take_email(turn, context, speaking)
@@ -194,11 +239,15 @@ class BotParticipant:
             return taken
         number = (flow or {}).get("order")
         # A bare number is an order number when one is expected; otherwise it may be a
-        # postcode (the proof the flow asks for), so only "LP…" or "#…" counts.
+        # postcode (the proof the flow asks for), so only a marked one counts ("#1001",
+        # "order no. 1001", "订单号1001"), or one the store has ("LP10231").
         awaiting_proof = number is not None
         expecting = not awaiting_proof and (flow is not None or prediction.intent in ORDER_FLOWS)
-        number = find_order_number(text, bare=bool(expecting)) or number
-        order = await find_order(self.svc, store_id, number) if number else None
+        refs = find_order_refs(text, bare=bool(expecting), asked=flow is not None)
+        named, order = await find_order_named(self.svc, store_id, refs) if refs else (None, None)
+        if named is None and number:
+            order = await find_order(self.svc, store_id, number)
+        number = named or number
         products: dict[str, Any] = {}
         if order is not None and RETURN in ((flow or {}).get("name"), prediction.intent):
             slugs = [str(item.get("slug")) for item in order.get("items") or []]
@@ -245,13 +294,17 @@ class BotParticipant:
             text_out = replies.say(replies.speaks(speaking), "address_too_late", order=str(number))
         packet, away = None, None
         if reply.handoff is not None:
-            current = Current(text, reply.intent, reply.understood, reply.flow)
+            current = Current(text, reply.intent, reply.understood, reply.flow, reply.verified)
             packet = await self._packet(store_id, conversation_id, reply.handoff, lang, current)
             away = await self._away.note(store_id, context, speaking)
         unrouted = None
         if away is not None and reply.handoff is not None:
             # Said only if no agent (one working late) can take it at once.
             unrouted = self._away.with_note(reply.handoff, text_out, away)
+        case = reply.payload if reply.action == OPEN_CASE else None
+        if case is not None:
+            # The photos sent in the return flow are its evidence.
+            case = await with_case_photos(self.svc, store_id, conversation_id, case)
         sent = await do_send_bot_message(
             self.svc,
             store_id=store_id,
@@ -271,12 +324,52 @@ class BotParticipant:
             handoff_reason=reply.handoff,
             handoff_context=packet,
             unrouted_text=unrouted,
-            open_case=reply.payload if reply.action == OPEN_CASE else None,
+            open_case=case,
         )
         if heard_at is not None and sent is not None and not sent.duplicate:
             # Stored by this node (another may have answered first: that one counts it).
             self.svc.metrics.bot_replied(asyncio.get_running_loop().time() - heard_at)
         return reply
+
+    async def _not_transcribed(
+        self, turn: dict[str, Any], context: dict[str, Any], heard: Heard, lang: str | None
+    ) -> Reply:
+        """A voice note with no transcript: a person listens to it. The shopper is told
+        so, in their language; the packet says it was not transcribed, and why."""
+        store_id, conversation_id = int(turn["store_id"]), int(turn["conversation_id"])
+        speaking = lang or context["store"]["default_language"]
+        replies = self.dialogue.replies
+        said = replies.say(replies.speaks(speaking), VOICE_NOT_TRANSCRIBED)
+        packet = await self._packet(store_id, conversation_id, VOICE_NOT_TRANSCRIBED, lang)
+        if packet is not None:
+            packet["voice_note"] = {
+                "attachment_id": heard.voice,
+                "transcribed": False,
+                "why": heard.not_transcribed,
+            }
+        away = await self._away.note(store_id, context, speaking)
+        unrouted = None
+        if away is not None:
+            unrouted = self._away.with_note(VOICE_NOT_TRANSCRIBED, said, away)
+        await do_send_bot_message(
+            self.svc,
+            store_id=store_id,
+            conversation_id=conversation_id,
+            reply_to=int(turn["event_id"]),
+            text=said,
+            details={
+                "intent": "voice_note",
+                "confidence": 0.0,
+                "language": lang,
+                "understood": False,
+                "voice_not_transcribed": True,
+                **(away.details if away is not None else {}),
+            },
+            handoff_reason=VOICE_NOT_TRANSCRIBED,
+            handoff_context=packet,
+            unrouted_text=unrouted,
+        )
+        return Reply(said, "voice_note", False, VOICE_NOT_TRANSCRIBED)
 
     async def _through_llm(
         self, llm: LlmSettings, reply: Reply, message: str, speaking: str, draft: str
@@ -335,7 +428,7 @@ class BotParticipant:
         events = history["events"]
         language = lang or _history(events)[0] or _base_language(history["language"])
         numbers = named_orders(events, current.text if current else None)
-        orders = {number: await find_order(self.svc, store_id, number) for number in numbers}
+        orders = await find_orders_named(self.svc, store_id, numbers)
         return context_packet(
             self.dialogue.replies,
             self.lexicon,

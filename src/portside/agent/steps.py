@@ -89,6 +89,16 @@ def wants_to_stop(replies: Replies, lang: str, text: str) -> bool:
 
 # An order on its way: shipped and not yet delivered.
 MOVING = ("shipped", "in_transit", "out_for_delivery")
+# The handoff of a change to an order the store's shop keeps (Shopify's, or another
+# shop's by webhook): the bot does not change its copy; a person changes the order in
+# the shop.
+SHOP_CHANGE = "order_change_needs_person"
+
+
+def shop_change_step(replies: Replies, lang: str, number: str) -> Step:
+    """The shopper proved the order theirs and wants it changed; the shop owns it."""
+    text = replies.say(lang, "order_change_needs_person", order=number)
+    return Step(text, None, SHOP_CHANGE, verified=number)
 
 
 def day_text(iso: str, lang: str) -> str:

@@ -1,37 +1,31 @@
-"""Orders of the built-in store: what the AI agent looks up for a shopper.
+"""Orders as the AI agent reads them, and the built-in store's demo orders.
 
-An order is a plain dict: `number` ("LP10231"), `email` and `postcode` (what a shopper
-proves the order is theirs with), `status` (processing, shipped, in_transit,
-out_for_delivery, delivered, cancelled), `carrier`, `tracking`, dates as ISO strings
-(`placed_on`, `shipped_on`, `expected_on`, `delivered_on`), `items` (each with its
-`price`), `total` and `currency` (amounts as strings) and `ship_to`. The
-store connectors of a later issue give the same shape.
+An order is a plain dict: `number` (as the store numbers it: the demo's "LP10231",
+Shopify's "#1001"), `email` and `postcode` (what a shopper proves the order is theirs
+with), `status` (processing, shipped, in_transit, out_for_delivery, delivered,
+cancelled), `carrier`, `tracking`, dates as ISO strings (`placed_on`, `shipped_on`,
+`expected_on`, `delivered_on`), `items` (each with its `price`), `total` and
+`currency` (amounts as strings), `ship_to`, and `source`: "demo" for the built-in
+store's own, "shopify" or "api" for an order the store's shop sent by webhook
+(commerce/shopify.py, commerce/order_json.py give the same shape). Shoppers' ways of
+writing order numbers are read in domain/order_numbers.py.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
 STATUSES = ("processing", "shipped", "in_transit", "out_for_delivery", "delivered", "cancelled")
-# "LP10231", "lp-10231", "#10231": unmistakably an order number. "10231" alone may be
-# one, or a postcode.
-_MARKED = re.compile(r"(?<![\w@.])(?:lp[-\s]?|#)(\d{5,8})(?![\w@])", re.IGNORECASE)
-_BARE = re.compile(r"(?<![\w@.#-])(\d{5,8})(?![\w@-])")
+# Orders whose shop is their source of truth: the shop changes them, not Portside.
+SHOP_SOURCES = frozenset({"shopify", "api"})
 
 
-def find_order_number(text: str, *, bare: bool = True) -> str | None:
-    """The order number in a message, as the store writes it ("LP10231"), or None.
-    With `bare=False`, only a number marked as one ("LP…", "#…") counts."""
-    match = _MARKED.search(text) or (_BARE.search(text) if bare else None)
-    return f"LP{match.group(1)}" if match else None
-
-
-def find_order_numbers(text: str) -> list[str]:
-    """Every order number marked as one ("LP…", "#…") in a message, in order."""
-    return list(dict.fromkeys(f"LP{m.group(1)}" for m in _MARKED.finditer(text)))
+def kept_by_shop(order: dict[str, Any]) -> bool:
+    """The order came from the store's shop, which alone can change it (cancel it,
+    send it elsewhere); Portside's copy only follows the shop's webhooks."""
+    return order.get("source") in SHOP_SOURCES
 
 
 # Carriers' public tracking pages, by the first word of the carrier's name. A store's

@@ -34,6 +34,10 @@ class EventType(StrEnum):
     MESSAGE_EMAILED = "message.emailed"
     # A shopper's message translated for agents, kept so it is translated once.
     MESSAGE_TRANSLATED = "message.translated"
+    # What a speech-to-text or vision provider made of an attachment
+    # (services/attachments.py); agents only.
+    ATTACHMENT_TRANSCRIBED = "attachment.transcribed"
+    ATTACHMENT_DESCRIBED = "attachment.described"
 
 
 class ActorType(StrEnum):
@@ -51,6 +55,8 @@ INTERNAL_EVENTS = frozenset(
         EventType.HANDOFF_CONTEXT,
         EventType.MESSAGE_EMAILED,
         EventType.MESSAGE_TRANSLATED,
+        EventType.ATTACHMENT_TRANSCRIBED,
+        EventType.ATTACHMENT_DESCRIBED,
     }
 )
 

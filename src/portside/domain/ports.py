@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from portside.domain.media import AttachmentLimits, Processed, Sniffed
 from portside.domain.translation import LanguagePair
 
 BusHandler = Callable[[str, dict[str, Any]], None]
@@ -95,3 +96,105 @@ class ChatModel(Protocol):
     ) -> str: ...
 
     async def aclose(self) -> None: ...
+
+
+# What a vision model may recognise in a shopper's photo (docs/agent.md).
+IMAGE_LABELS = frozenset({"damaged_item", "wrong_item", "payment_error", "size_label", "other"})
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What a voice note says, the language it was spoken in (ISO 639-1, or None when
+    the provider does not tell), and who transcribed it ("openai", "faster-whisper")."""
+
+    text: str
+    language: str | None
+    provider: str
+
+
+@dataclass(frozen=True)
+class ImageReading:
+    """A short description of a photo for the agent, its labels (of IMAGE_LABELS), and
+    who read it."""
+
+    text: str
+    labels: tuple[str, ...]
+    provider: str
+
+
+class ReadingFailed(Exception):
+    """A speech or vision provider gave no usable answer (status, body, transport, or it
+    is not set up); the message says why, for the operator's log and the agent's note."""
+
+
+@dataclass(frozen=True)
+class MediaEndpoint:
+    """A store's OpenAI-compatible speech or vision endpoint."""
+
+    base_url: str
+    model: str
+    api_key: str | None
+    timeout_s: float
+
+
+class SpeechToText(Protocol):
+    """Speech to text by one provider (ai/speech.py). Raises ReadingFailed or
+    TimeoutError; never returns an empty transcript."""
+
+    async def transcribe(
+        self, audio: bytes, content_type: str, language_hint: str | None
+    ) -> Transcript: ...
+
+
+class VisionModel(Protocol):
+    """A description of a photo by one provider (ai/vision.py). Raises ReadingFailed or
+    TimeoutError."""
+
+    async def describe(
+        self, image: bytes, content_type: str, context_text: str | None, language: str
+    ) -> ImageReading: ...
+
+
+class MediaModels(Protocol):
+    """The speech and vision providers this server can offer a store (the composition
+    root picks them; a store's settings say which it uses)."""
+
+    def speech_endpoint(self, endpoint: MediaEndpoint) -> SpeechToText: ...
+
+    def local_speech(self) -> SpeechToText:
+        """The server's faster-whisper model; raises ReadingFailed saying why there is
+        none (not installed, no model directory, a wrong one)."""
+        ...
+
+    def vision_endpoint(self, endpoint: MediaEndpoint) -> VisionModel: ...
+
+    async def aclose(self) -> None: ...
+
+
+class FileStore(Protocol):
+    """Where attachments' bytes live (files/local.py, files/s3.py). Keys are made by
+    Portside (services/attachments.py), never by a client."""
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    async def get(self, key: str) -> bytes:
+        """The bytes; raises FileNotFoundError when there are none."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Gone, whether or not it was there."""
+        ...
+
+    async def url(self, key: str, expires_s: int, filename: str | None) -> str | None:
+        """A URL the store signs itself (S3 presigned), or None: Portside serves the
+        bytes at its own signed /files/ path. With `filename`, it downloads as that."""
+        ...
+
+
+class MediaProcessor(Protocol):
+    """Decoding and re-encoding of uploads (media/processor.py), off the event loop
+    and with bounded concurrency. Raises UploadRefused (domain/media.py)."""
+
+    async def process(
+        self, data: bytes, sniffed: Sniffed, limits: AttachmentLimits
+    ) -> Processed: ...

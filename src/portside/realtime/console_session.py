@@ -211,6 +211,7 @@ class _ConsoleFrames:
                 note=message["type"] == "note.send",
                 # A reply in the shopper's language, or none (services/translation.py).
                 translate="translate" in message and frame_bool(message, "translate"),
+                attachments=message.get("attachments"),
             )
         except PortsideError as exc:
             self.conn.send_error(exc, message.get("ref"))

@@ -143,6 +143,7 @@ class _WidgetFrames:
                 client_id=message.get("client_id"),
                 text=message.get("text"),
                 conversation_id=optional_int(message, "conversation_id"),
+                attachments=message.get("attachments"),
             )
             self.conn.send(ack_frame(message.get("ref"), result.event, result.duplicate))
         elif kind == "typing":

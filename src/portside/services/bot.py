@@ -16,7 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from portside.commerce.orders import kept_by_shop
 from portside.domain.conversations import Actor, ActorType, Event, EventType, Standing, Status
+from portside.domain.order_numbers import OrderRef
 from portside.services._log import (
     Outcome,
     append_event,
@@ -27,8 +29,9 @@ from portside.services._log import (
 from portside.services.context import Services
 from portside.services.conversations import SendResult
 from portside.services.opening import bot_stands_in
+from portside.services.order_lookup import find_named_order, find_named_orders
 from portside.services.routing import priority_of_orders, queue_and_route, would_route
-from portside.storage import case_store, intent_store, knowledge_store, store_store
+from portside.storage import case_store, intent_store, knowledge_store, order_store, store_store
 from portside.storage import conversation_store as store
 
 # No name: each side shows the bot in its own language ("Asistente", "The AI agent").
@@ -268,19 +271,39 @@ async def get_turn_context(
 
 async def find_order(svc: Services, store_id: int, number: str) -> dict[str, Any] | None:
     """An order of the store by its number, for the bot to check against what the
-    shopper proves (never shown before that)."""
-    return await svc.db.read(lambda conn: store_store.find_order(conn, store_id, number))
+    shopper proves (never shown before that), with its `source`."""
+    return await svc.db.read(
+        lambda conn: order_store.find_orders_by_numbers(conn, store_id, [number]).get(number)
+    )
+
+
+async def find_order_named(
+    svc: Services, store_id: int, refs: list[OrderRef]
+) -> tuple[str | None, dict[str, Any] | None]:
+    """The store's order a shopper's message names, in whatever spelling (the
+    store's number and the order), or the number it surely names that the store has
+    no order of (and None); (None, None) when it names none."""
+    return await svc.db.read(lambda conn: find_named_order(conn, store_id, refs))
+
+
+async def find_orders_named(
+    svc: Services, store_id: int, names: list[str]
+) -> dict[str, dict[str, Any] | None]:
+    """The orders a conversation named, by the store's numbers (for a context packet)."""
+    return await svc.db.read(lambda conn: find_named_orders(conn, store_id, names))
 
 
 async def do_change_address(svc: Services, store_id: int, number: str, address: str) -> bool:
     """Send an order that has not shipped to another address; False if it has (or is
-    gone, or cancelled). Checked and changed in one transaction; the address the order
-    had is kept beside it."""
+    gone, or cancelled, or the store's shop keeps it: only a person changes those, in
+    the shop). Checked and changed in one transaction; the address the order had is
+    kept beside it."""
 
     def change(conn: Connection) -> bool:
-        order = store_store.find_order(conn, store_id, number)
-        if order is None or order.get("status") != "processing":
+        order = order_store.find_orders_by_numbers(conn, store_id, [number]).get(number)
+        if order is None or order.get("status") != "processing" or kept_by_shop(order):
             return False
+        order.pop("source")
         ship_to = dict(order.get("ship_to") or {})
         order["ship_to"] = {**ship_to, "address": address, "previous": ship_to or None}
         order["address_changed_on"] = svc.clock.now().date().isoformat()
@@ -302,12 +325,14 @@ async def find_products(svc: Services, store_id: int, slugs: list[str]) -> dict[
 
 async def do_cancel_order(svc: Services, store_id: int, number: str) -> bool:
     """Cancel an order of the built-in store that has not shipped; False if it has (or
-    is gone, or was cancelled already). Checked and changed in one transaction."""
+    is gone, or was cancelled already, or the store's shop keeps it: only a person
+    cancels those, in the shop). Checked and changed in one transaction."""
 
     def cancel(conn: Connection) -> bool:
-        order = store_store.find_order(conn, store_id, number)
-        if order is None or order.get("status") != "processing":
+        order = order_store.find_orders_by_numbers(conn, store_id, [number]).get(number)
+        if order is None or order.get("status") != "processing" or kept_by_shop(order):
             return False
+        order.pop("source")
         order["status"] = "cancelled"
         order["cancelled_on"] = svc.clock.now().date().isoformat()
         store_store.upsert_orders(conn, store_id, [order])

@@ -15,12 +15,14 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from portside.commerce.orders import find_order_numbers, tracking_url
+from portside.commerce.orders import tracking_url
 from portside.domain.canned import first_name, render
 from portside.domain.conversations import ActorType, Event, EventType
+from portside.domain.order_numbers import find_order_numbers
 from portside.errors import NotFound
 from portside.services.context import Services
 from portside.services.identity import AgentIdentity
+from portside.services.order_lookup import resolve_names
 from portside.storage import canned_store, rating_store, store_store
 from portside.storage import conversation_store as store
 
@@ -99,11 +101,10 @@ def gather_facts(
         after_seq=max(0, int(row.last_seq) - RECENT_EVENTS),
         limit=RECENT_EVENTS,
     )
-    order = None
-    for number in reversed(named_orders(events)):
-        order = store_store.find_order(conn, agent.store_id, number)
-        if order is not None:
-            break
+    # The order named last that the store has (named as the shopper wrote it, "#10231",
+    # or by the store's number, "LP10231").
+    resolved = resolve_names(conn, agent.store_id, named_orders(events))
+    order = next((o for _, o in reversed(resolved) if o is not None), None)
     language = shopper_language(conn, row, shop.default_language)
     name = visitor.name if visitor is not None else None
     status = order.get("status") if order else None

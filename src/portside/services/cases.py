@@ -142,3 +142,36 @@ def _decision(
         "by": {"id": agent.id, "name": agent.name},
         "at": format_time(now),
     }
+
+
+# Photos a case keeps at most (a shopper may send a few, not a gallery).
+MAX_CASE_PHOTOS = 20
+
+
+async def do_add_case_photos(
+    svc: Services, store_id: int, conversation_id: int, attachment_ids: list[int]
+) -> int | None:
+    """Photos the shopper sent after the bot opened a return or exchange case, as its
+    evidence: added to the conversation's latest case while it is open. The case's
+    number, or None if the conversation has no open one."""
+
+    def add(conn: Connection) -> int | None:
+        found = case_store.list_cases(
+            conn, store_id, conversation_id=conversation_id, status="open", limit=1
+        )
+        if not found or found[0].kind not in ("return", "exchange"):
+            return None
+        row = found[0]
+        photos = [int(p) for p in row.data.get("photos") or []]
+        photos += [i for i in attachment_ids if i not in photos]
+        case_store.update_case(
+            conn,
+            store_id,
+            row.id,
+            svc.clock.now(),
+            status_was="open",
+            data={**row.data, "photos": photos[:MAX_CASE_PHOTOS]},
+        )
+        return int(row.id)
+
+    return await svc.db.write(add)

@@ -8,7 +8,7 @@ from typing import Any
 from portside.clock import Clock
 from portside.config import Settings
 from portside.domain.conversations import Event, Standing
-from portside.domain.ports import EventBus, Translators
+from portside.domain.ports import EventBus, FileStore, MediaProcessor, Translators
 from portside.domain.ratelimit import SlidingWindowLimiter
 from portside.node_metrics import NodeMetrics
 from portside.services.opening import OpeningHoursCache
@@ -30,6 +30,8 @@ class Limiters:
     webhooks: SlidingWindowLimiter
     track_events: SlidingWindowLimiter
     beacons: SlidingWindowLimiter
+    uploads: SlidingWindowLimiter
+    uploads_by_address: SlidingWindowLimiter
 
 
 @dataclass
@@ -42,6 +44,10 @@ class Services:
     translators: Translators | None = None
     # What this node counts for its operators (/metrics); one per application.
     metrics: NodeMetrics = field(default_factory=NodeMetrics)
+    # Attachments: where their bytes live and what decodes uploads (None: this
+    # process takes no uploads, as in tools and tests that need none).
+    files: FileStore | None = None
+    media: MediaProcessor | None = None
     limiters: Limiters = field(init=False)
     # Teams' business hours, kept per store for a short time (services/opening.py).
     opening_hours: OpeningHoursCache = field(init=False)
@@ -73,6 +79,10 @@ class Services:
             ),
             beacons=SlidingWindowLimiter(
                 self.clock, limit=limits.beacons_per_minute_per_ip, window_s=60
+            ),
+            uploads=SlidingWindowLimiter(self.clock, limit=limits.uploads_per_minute, window_s=60),
+            uploads_by_address=SlidingWindowLimiter(
+                self.clock, limit=limits.uploads_per_minute_per_ip, window_s=60
             ),
         )
 

@@ -43,6 +43,12 @@ from portside.services._log import (
     get_conversation,
     write,
 )
+from portside.services.attachments import (
+    Sender,
+    check_attachment_ids,
+    claim_attachments,
+    list_claimable,
+)
 from portside.services.context import Services
 from portside.services.csat import request_rating
 from portside.services.identity import AgentIdentity
@@ -58,6 +64,9 @@ TURNS_TOPIC = "agent:turns"
 # Where a handoff the bot did not make is announced: the AI agent writes its context
 # packet for the person who takes the conversation.
 HANDOFFS_TOPIC = "agent:handoffs"
+# Where a shopper's message with attachments, sent while a person has the conversation,
+# is announced: the AI agent reads them for the person.
+ATTACHMENTS_TOPIC = "agent:attachments"
 # Where an agent's reply is announced: the email relay sends it to a shopper who has
 # left (services/email_out.py).
 REPLIES_TOPIC = "conversation:replies"
@@ -85,11 +94,14 @@ async def do_send_visitor_message(
     text: object,
     conversation_id: int | None = None,
     via: str | None = None,
+    attachments: object = None,
 ) -> SendResult:
     """A shopper's message: into the given conversation, or their latest, or a new one.
-    `via` says how it came when not from the widget ("email", in its data)."""
+    `via` says how it came when not from the widget ("email", in its data).
+    `attachments`: ids of the shopper's unsent uploads; the text may then be empty."""
+    ids = check_attachment_ids(attachments)
     client_id, cleaned = _check_message(
-        svc, client_id, text, svc.limiters.messages, f"visitor:{visitor_id}"
+        svc, client_id, text, svc.limiters.messages, f"visitor:{visitor_id}", bool(ids)
     )
 
     def attempt(conn: Connection, careful: bool) -> Outcome[SendResult]:
@@ -116,6 +128,7 @@ async def do_send_visitor_message(
             previous = store.find_event_by_client_id(conn, row.id, client_id)
             if previous is not None:
                 return SendResult(store.event_from_row(previous, visitor_id), True), [], None
+        carried = list_claimable(conn, store_id, ids, Sender(visitor_id=visitor_id))
         actor = Actor(ActorType.VISITOR, visitor_id)
         standing = Standing(Status(row.status), row.assignee_id)
         target = status_after_visitor_message(standing.status)
@@ -130,24 +143,31 @@ async def do_send_visitor_message(
             EventType.MESSAGE_CREATED,
             cleaned,
             client_id,
-            {"via": via} if via else None,
+            {**({"via": via} if via else {}), **({"attachments": carried} if carried else {})}
+            or None,
         )
+        claim_attachments(conn, message, ids)
         new_events.append(message)
         return SendResult(message, False, standing, row.team_id), new_events, standing
 
     result = await write(svc, attempt)
-    if result.standing is not None and await _bot_answers(svc, store_id, result):
-        await svc.bus.publish(
-            TURNS_TOPIC,
-            {
-                "store_id": store_id,
-                "conversation_id": result.event.conversation_id,
-                "visitor_id": visitor_id,
-                "event_id": result.event.id,
-                "seq": result.event.seq,
-                "text": result.event.data["text"],
-            },
-        )
+    if result.standing is None:
+        return result
+    turn = {
+        "store_id": store_id,
+        "conversation_id": result.event.conversation_id,
+        "visitor_id": visitor_id,
+        "event_id": result.event.id,
+        "seq": result.event.seq,
+        "text": result.event.data["text"],
+        "attachments": result.event.data.get("attachments") or [],
+    }
+    if await _bot_answers(svc, store_id, result):
+        await svc.bus.publish(TURNS_TOPIC, turn)
+    elif turn["attachments"]:
+        # A person has the conversation: the agent still transcribes and describes for
+        # them, and adds photos to the return case it opened (agent/media.py).
+        await svc.bus.publish(ATTACHMENTS_TOPIC, turn)
     return result
 
 
@@ -206,12 +226,16 @@ async def do_send_agent_message(
     text: object,
     note: bool = False,
     translate: bool = False,
+    attachments: object = None,
 ) -> SendResult:
     """An agent's reply (which takes an unassigned conversation) or internal note. With
     `translate`, the reply goes out in the shopper's language (services/translation.py),
     or not at all."""
+    ids = check_attachment_ids(attachments)
+    if ids and note:
+        raise InvalidRequest("Attachments go with messages to the shopper, not with notes.")
     client_id, cleaned = _check_message(
-        svc, client_id, text, svc.limiters.agent_messages, f"agent:{agent.id}"
+        svc, client_id, text, svc.limiters.agent_messages, f"agent:{agent.id}", bool(ids)
     )
     extra = None
     if translate:
@@ -227,6 +251,7 @@ async def do_send_agent_message(
             previous = store.find_event_by_client_id(conn, row.id, client_id)
             if previous is not None:
                 return SendResult(store.event_from_row(previous, row.visitor_id), True), [], None
+        carried = list_claimable(conn, agent.store_id, ids, Sender(agent_id=agent.id))
         actor = agent.actor
         new_events: list[Event] = []
         kind = EventType.NOTE_CREATED if note else EventType.MESSAGE_CREATED
@@ -235,7 +260,9 @@ async def do_send_agent_message(
         if target is not None:
             new_events.append(change_status(svc, conn, row, actor, target, agent.id))
             standing = Standing(target, agent.id)
-        message = append_message(svc, conn, row, actor, kind, cleaned, client_id, extra)
+        data = {**(extra or {}), **({"attachments": carried} if carried else {})} or None
+        message = append_message(svc, conn, row, actor, kind, cleaned, client_id, data)
+        claim_attachments(conn, message, ids)
         new_events.append(message)
         return SendResult(message, False, standing), new_events, standing
 
@@ -399,11 +426,20 @@ def record_context(
 
 
 def _check_message(
-    svc: Services, client_id: object, text: object, limiter: SlidingWindowLimiter, key: str
+    svc: Services,
+    client_id: object,
+    text: object,
+    limiter: SlidingWindowLimiter,
+    key: str,
+    with_attachments: bool = False,
 ) -> tuple[str, str]:
-    """A send's client_id and trimmed text, once both are valid and the sender is in limits."""
+    """A send's client_id and trimmed text, once both are valid and the sender is in limits.
+    With attachments, the text (a caption) may be empty."""
     checked_id = check_client_id(client_id)
-    cleaned = clean_text(text, svc.settings.limits.max_message_chars)
+    if with_attachments and (text is None or (isinstance(text, str) and not text.strip())):
+        cleaned = ""
+    else:
+        cleaned = clean_text(text, svc.settings.limits.max_message_chars)
     retry = limiter.hit(key)
     if retry:
         raise RateLimited(

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from portside.domain.mail import SmtpServer
-from portside.errors import InvalidRequest, field_error
-from portside.services._sections import read_section
+from portside.errors import field_error
+from portside.services._sections import check_known, read_section
 
 SECURITY = ("none", "starttls", "tls")
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
@@ -71,12 +71,7 @@ def read_email(settings: Mapping[str, Any] | None) -> EmailSettings:
 
 
 def check_email(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = sorted(str(key) for key in body if key not in FIELDS)
-    if unknown:
-        raise InvalidRequest(
-            f"Unknown settings: {', '.join(unknown)}. The known ones are {', '.join(FIELDS)}.",
-            details=[{"field": key, "problem": "unknown setting"} for key in unknown],
-        )
+    check_known(body, FIELDS)
     enabled = body.get("enabled", False)
     if not isinstance(enabled, bool):
         raise field_error("enabled", f"enabled is true or false, not {enabled!r}.")

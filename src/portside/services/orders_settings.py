@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from portside.domain.attribution import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS
-from portside.errors import InvalidRequest, field_error
-from portside.services._sections import read_section
+from portside.errors import field_error
+from portside.services._sections import check_known, read_section
 
 FIELDS = ("shopify_secret", "webhook_secret", "attribution_window_days")
 MIN_SHOPIFY_SECRET = 8
@@ -36,12 +36,7 @@ def read_orders(settings: Mapping[str, Any] | None) -> OrdersSettings:
 
 
 def check_orders(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = sorted(str(key) for key in body if key not in FIELDS)
-    if unknown:
-        raise InvalidRequest(
-            f"Unknown settings: {', '.join(unknown)}. The known ones are {', '.join(FIELDS)}.",
-            details=[{"field": key, "problem": "unknown setting"} for key in unknown],
-        )
+    check_known(body, FIELDS)
     days = body.get("attribution_window_days", DEFAULT_WINDOW_DAYS)
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_WINDOW_DAYS:
         raise field_error(

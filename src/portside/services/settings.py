@@ -14,18 +14,30 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import Connection
 
 from portside.commerce.shipping import parse_shipping, shipping_to_dict
-from portside.errors import Forbidden, InvalidRequest, NotFound, field_error
-from portside.services._sections import read_section
+from portside.errors import Forbidden, NotFound, field_error
+from portside.services._sections import (
+    check_api_key,
+    check_base_url,
+    check_bool,
+    check_known,
+    read_section,
+)
+from portside.services.attachments_settings import check_attachments, public_attachments
 from portside.services.context import Services
 from portside.services.csat import check_csat, read_csat
 from portside.services.email_settings import check_email, public_email
 from portside.services.engagement_settings import check_engagement, public_engagement
 from portside.services.identity import AgentIdentity
+from portside.services.media_settings import (
+    check_speech,
+    check_vision,
+    public_speech,
+    public_vision,
+)
 from portside.services.orders_settings import check_orders, public_orders
 from portside.services.routing_settings import check_routing, parse_routing, read_routing
 from portside.services.sla import check_sla, read_sla
@@ -45,15 +57,16 @@ SECTIONS = (
     "orders",
     "tracking",
     "engagement",
+    "speech",
+    "vision",
+    "attachments",
 )
 
 # The shopper waits for the LLM: at most this long, and not less than a call can take.
 MIN_TIMEOUT_MS = 200
 MAX_TIMEOUT_MS = 2500
 DEFAULT_TIMEOUT_MS = 2000
-MAX_URL = 500
 MAX_MODEL = 200
-MAX_API_KEY = 500
 
 
 @dataclass(frozen=True)
@@ -118,10 +131,10 @@ def read_handoff(settings: Mapping[str, Any] | None) -> HandoffSettings:
 
 
 def check_llm(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
-    _check_keys(body, ("enabled", "base_url", "model", "api_key", "timeout_ms", "translate"))
-    enabled = _bool(body, "enabled")
-    translate = _bool(body, "translate")
-    base_url = _base_url(body.get("base_url"))
+    check_known(body, ("enabled", "base_url", "model", "api_key", "timeout_ms", "translate"))
+    enabled = check_bool(body, "enabled")
+    translate = check_bool(body, "translate")
+    base_url = check_base_url(body.get("base_url"))
     model = _text(body, "model", MAX_MODEL)
     timeout_ms = body.get("timeout_ms", DEFAULT_TIMEOUT_MS)
     if (
@@ -135,7 +148,7 @@ def check_llm(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
             f"{MAX_TIMEOUT_MS}, not {timeout_ms!r}.",
         )
     if "api_key" in body:
-        api_key = _api_key(body["api_key"])
+        api_key = check_api_key(body["api_key"])
     else:
         kept = old.get("api_key")
         api_key = kept if isinstance(kept, str) and kept else None
@@ -155,7 +168,7 @@ def check_llm(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
 
 def check_handoff(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
     del old  # nothing is kept from before
-    _check_keys(body, ("refund_above",))
+    check_known(body, ("refund_above",))
     limit = body.get("refund_above")
     if limit is not None and (
         not isinstance(limit, int | float)
@@ -182,6 +195,9 @@ _CHECKS: dict[str, Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]]
     "orders": check_orders,
     "tracking": check_tracking,
     "engagement": check_engagement,
+    "speech": check_speech,
+    "vision": check_vision,
+    "attachments": check_attachments,
 }
 
 
@@ -206,6 +222,12 @@ def _public(section: str, value: Mapping[str, Any]) -> dict[str, Any]:
         return public_tracking(value)
     if section == "engagement":
         return public_engagement(value)
+    if section == "attachments":
+        return public_attachments(value)
+    if section == "speech":
+        return public_speech(value)
+    if section == "vision":
+        return public_vision(value)
     if section == "csat":
         return {"enabled": read_csat({"csat": value}).enabled}
     if section == "shipping":
@@ -225,22 +247,6 @@ def _check_section(section: str) -> None:
         )
 
 
-def _check_keys(body: Mapping[str, Any], known: tuple[str, ...]) -> None:
-    unknown = sorted(str(key) for key in body if key not in known)
-    if unknown:
-        raise InvalidRequest(
-            f"Unknown settings: {', '.join(unknown)}. The known ones are {', '.join(known)}.",
-            details=[{"field": key, "problem": "unknown setting"} for key in unknown],
-        )
-
-
-def _bool(body: Mapping[str, Any], field: str) -> bool:
-    value = body.get(field, False)
-    if not isinstance(value, bool):
-        raise field_error(field, f"{field} is true or false, not {value!r}.")
-    return value
-
-
 def _text(body: Mapping[str, Any], field: str, limit: int) -> str:
     value = body.get(field, "")
     if value is None:
@@ -248,40 +254,3 @@ def _text(body: Mapping[str, Any], field: str, limit: int) -> str:
     if not isinstance(value, str) or len(value.strip()) > limit or not value.isprintable():
         raise field_error(field, f"{field} is text of at most {limit} characters on one line.")
     return value.strip()
-
-
-def _base_url(value: object) -> str:
-    if value is None or value == "":
-        return ""
-    problem = "base_url is an http:// or https:// address, like https://api.example.com/v1"
-    if not isinstance(value, str) or len(value) > MAX_URL or not value.isprintable():
-        raise field_error("base_url", problem + ".")
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise field_error("base_url", f"{problem}, not {value!r}.")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise field_error(
-            "base_url", "base_url has no user, password, query or fragment; put the key in api_key."
-        )
-    try:
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        raise field_error("base_url", f"{problem}, not {value!r}.") from None
-    return value.strip().rstrip("/")
-
-
-def _api_key(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    # It goes into an HTTP header: visible ASCII only.
-    if (
-        not isinstance(value, str)
-        or len(value) > MAX_API_KEY
-        or not all("!" <= char <= "~" for char in value)
-    ):
-        raise field_error(
-            "api_key",
-            f"api_key is the provider's key: at most {MAX_API_KEY} visible ASCII characters, "
-            "no spaces.",
-        )
-    return value

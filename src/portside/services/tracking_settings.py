@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from portside.errors import InvalidRequest, field_error
-from portside.services._sections import read_section
+from portside.errors import field_error
+from portside.services._sections import check_known, read_section
 
 DEFAULT_RETENTION_DAYS = 90
 MIN_RETENTION_DAYS = 1
@@ -38,12 +38,7 @@ def read_tracking(settings: Mapping[str, Any] | None) -> TrackingSettings:
 
 
 def check_tracking(body: dict[str, Any], old: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = sorted(str(key) for key in body if key not in _KNOWN)
-    if unknown:
-        raise InvalidRequest(
-            f"Unknown settings: {', '.join(unknown)}. The known ones are {', '.join(_KNOWN)}.",
-            details=[{"field": key, "problem": "unknown setting"} for key in unknown],
-        )
+    check_known(body, _KNOWN)
     days = body.get("retention_days", DEFAULT_RETENTION_DAYS)
     if (
         not isinstance(days, int)

@@ -66,6 +66,33 @@ def update_order(conn: Connection, store_id: int, order_id: int, values: dict[st
     )
 
 
+def find_orders_by_numbers(
+    conn: Connection, store_id: int, numbers: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The store's orders of these numbers, by number, as the AI agent reads them: the
+    order's `data` with its row's `source` ("demo", "shopify", "api")."""
+    if not numbers:
+        return {}
+    query = select(orders.c.number, orders.c.data, orders.c.source).where(
+        orders.c.store_id == store_id, orders.c.number.in_(numbers)
+    )
+    return {
+        str(row.number): {**dict(row.data), "source": row.source} for row in conn.execute(query)
+    }
+
+
+def list_recent_numbers(conn: Connection, store_id: int, limit: int) -> list[str]:
+    """Numbers of the store's latest orders (and of those with no time, such as the
+    demo's): how the store writes its numbers."""
+    query = (
+        select(orders.c.number)
+        .where(orders.c.store_id == store_id)
+        .order_by(orders.c.placed_at.desc().nulls_first())
+        .limit(limit)
+    )
+    return [str(number) for number in conn.execute(query).scalars()]
+
+
 def visitor_exists(conn: Connection, store_id: int, visitor_id: int) -> bool:
     query = select(visitors.c.id).where(
         visitors.c.id == visitor_id, visitors.c.store_id == store_id

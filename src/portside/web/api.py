@@ -23,9 +23,12 @@ class _Body(BaseModel):
 
 class MessageBody(_Body):
     client_id: str = Field(max_length=200)
-    text: str = Field(max_length=100_000)
+    text: str = Field("", max_length=100_000)
     # Send a reply in the shopper's language (services/translation.py), or not at all.
     translate: bool = False
+    # The agent's own unsent uploads (POST /api/v1/uploads) sent with it; text may then
+    # be empty.
+    attachments: list[int] | None = None
 
 
 class AssignBody(_Body):
@@ -132,6 +135,7 @@ async def _send(
         text=body.text,
         note=note,
         translate=body.translate,
+        attachments=body.attachments,
     )
     response.status_code = 200 if result.duplicate else 201
     return {"event": result.event.to_wire(), "duplicate": result.duplicate}

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from portside.errors import PortsideError
 from portside.services.auth import check_csrf, check_session
 from portside.services.context import Services
 from portside.services.identity import AgentIdentity
@@ -30,6 +31,21 @@ async def current_agent(request: Request) -> AgentIdentity:
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+async def read_body(request: Request, limit: int, too_large: PortsideError) -> bytes:
+    """The raw body, refused with `too_large` as soon as it passes `limit` bytes: by its
+    declared length before anything is read, else while it streams, so a large or
+    endless body is never all in memory."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 
 from portside.errors import EmailTooLarge, UnsupportedMediaType
 from portside.services.email_in import check_mailbox, do_receive_email
-from portside.web.deps import ServicesDep
+from portside.web.deps import ServicesDep, read_body
 
 router = APIRouter(prefix="/api/v1/email", tags=["email"])
 
@@ -51,12 +51,4 @@ async def _read_body(request: Request, limit: int) -> bytes:
         f"This email is larger than {limit} bytes, the most this server takes "
         "(PORTSIDE_INBOUND_EMAIL_BYTES); nothing was stored."
     )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise too_large
-    return bytes(body)
+    return await read_body(request, limit, too_large)

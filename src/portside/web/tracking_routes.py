@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from portside.errors import PortsideError, UnsupportedMediaType, field_error
 from portside.services import tracking
 from portside.services.tracking_beacon import MAX_BEACON_BYTES, do_track_beacon
-from portside.web.deps import AgentDep, ServicesDep, client_address
+from portside.web.deps import AgentDep, ServicesDep, client_address, read_body
 
 router = APIRouter(prefix="/api/v1", tags=["tracking"])
 
@@ -99,12 +99,4 @@ def _time(value: str | None, field: str) -> datetime | None:
 
 async def _read_body(request: Request, limit: int) -> bytes:
     too_large = BeaconTooLarge(f"A beacon has at most {limit} bytes; nothing was stored.")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise too_large
-    return bytes(body)
+    return await read_body(request, limit, too_large)

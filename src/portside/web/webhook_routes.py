@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from portside.errors import PayloadTooLarge, UnsupportedMediaType
 from portside.services.context import Services
 from portside.services.orders_in import Delivery, check_sender, do_take_delivery
-from portside.web.deps import ServicesDep, client_address
+from portside.web.deps import ServicesDep, client_address, read_body
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
@@ -71,12 +71,4 @@ async def _read_body(request: Request, svc: Services) -> bytes:
         f"This webhook is larger than {limit} bytes, the most this server takes "
         "(PORTSIDE_WEBHOOK_BYTES); nothing was stored."
     )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise too_large
-    return bytes(body)
+    return await read_body(request, limit, too_large)

@@ -12,7 +12,8 @@ from portside.agent.dialogue import Dialogue, Reply, Turn
 from portside.agent.flows import proves_ownership
 from portside.agent.intents import Prediction
 from portside.agent.replies import default_replies
-from portside.commerce.orders import demo_orders, find_order_number
+from portside.commerce.orders import demo_orders
+from portside.domain.order_numbers import find_order_refs, number_shapes, pick_order
 
 ORDERS = {o["number"]: o for o in demo_orders(date(2026, 11, 25))}
 IN_TRANSIT = ORDERS["LP10231"]  # ana.garcia@example.com, 28013, DHL Express
@@ -36,7 +37,9 @@ def say(
 ) -> Reply:
     pending = (flow or {}).get("order")
     expecting = not pending and (flow is not None or intent in ("order_status", "cancel_order"))
-    number = find_order_number(text, bare=expecting) or pending
+    # As the participant does: the store's order the message names, in any spelling.
+    refs = find_order_refs(text, bare=expecting, asked=flow is not None)
+    number = pick_order(refs, number_shapes(ORDERS), ORDERS)[0] or pending
     return dialogue.reply(
         Turn(
             text=text,
@@ -75,7 +78,8 @@ def test_two_wrong_proofs_hand_over_to_a_person(dialogue: Dialogue) -> None:
 
 def test_an_unknown_number_is_said_and_asked_again(dialogue: Dialogue) -> None:
     reply = say(dialogue, "where is order #55555")
-    assert reply.text == default_replies().say("en", "order_not_found", order="LP55555")
+    # Said back as the shopper wrote it: the store has no such order to spell it by.
+    assert reply.text == default_replies().say("en", "order_not_found", order="#55555")
     assert reply.flow == {"name": "order_status"}
 
 
@@ -107,11 +111,14 @@ def test_proof_is_the_email_or_the_postcode_however_typed() -> None:
 
 
 def test_order_numbers_marked_or_bare() -> None:
-    assert find_order_number("where is LP10231?") == "LP10231"
-    assert find_order_number("order #10232") == "LP10232"
-    assert find_order_number("10233") == "LP10233"
-    assert find_order_number("my postcode is 28013", bare=False) is None
-    assert find_order_number("x@10231.com") is None
+    def named(text: str, *, bare: bool = True) -> str | None:
+        return pick_order(find_order_refs(text, bare=bare), number_shapes(ORDERS), ORDERS)[0]
+
+    assert named("where is LP10231?") == "LP10231"
+    assert named("order #10232") == "LP10232"
+    assert named("10233") == "LP10233"
+    assert named("my postcode is 28013", bare=False) is None
+    assert named("x@10231.com") is None
 
 
 def test_cancelling_an_order_not_yet_shipped_needs_an_explicit_yes(dialogue: Dialogue) -> None:

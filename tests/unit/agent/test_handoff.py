@@ -153,11 +153,13 @@ def test_named_orders_come_from_the_shopper_and_the_bots_flows_first_named_first
         said(2, ActorType.BOT, "...", intent="order_status", flow={"order": "LP10300"}),
         said(3, ActorType.VISITOR, "postcode 28013"),
     ]
-    # A bare number may be a postcode: only marked numbers are named.
-    assert named_orders(events) == ["LP10300", "LP10231", "LP10240"]
+    # A bare number may be a postcode: only marked numbers are named, as written (the
+    # participant finds the store's order of each, "#10240" being "LP10240").
+    assert named_orders(events) == ["LP10300", "LP-10231", "#10240"]
     assert named_orders(events, "and #10231 again, or LP10250") == [
         "LP10300",
-        "LP10231",
-        "LP10240",
+        "LP-10231",
+        "#10240",
+        "#10231",
         "LP10250",
     ]

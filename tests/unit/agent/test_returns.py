@@ -15,7 +15,8 @@ from portside.agent.intents import Prediction
 from portside.agent.replies import default_replies
 from portside.agent.returns import other_sizes, pick_item, pick_size
 from portside.commerce.catalog import load_demo_catalog
-from portside.commerce.orders import demo_orders, find_order_number
+from portside.commerce.orders import demo_orders
+from portside.domain.order_numbers import find_order_refs, number_shapes, pick_order
 
 TODAY = date(2026, 12, 4)
 ORDERS = {o["number"]: o for o in demo_orders(TODAY)}
@@ -41,8 +42,10 @@ def say(
 ) -> Reply:
     pending = (flow or {}).get("order")
     expecting = not pending and (flow is not None or intent == "return_request")
-    number = find_order_number(text, bare=expecting) or pending
-    order = (orders or ORDERS).get(number) if number else None
+    known = orders or ORDERS
+    refs = find_order_refs(text, bare=expecting, asked=flow is not None)
+    number = pick_order(refs, number_shapes(known), known)[0] or pending
+    order = known.get(number) if number else None
     return dialogue.reply(
         Turn(
             text=text,

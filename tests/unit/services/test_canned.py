@@ -51,7 +51,8 @@ def test_the_order_named_last_comes_last_whoever_named_it() -> None:
         event(4, EventType.NOTE_CREATED, ActorType.AGENT, text="LP99999 is a note"),
         event(5, EventType.MESSAGE_CREATED, ActorType.AGENT, text="Checking #10233 for you"),
     ]
-    assert named_orders(events) == ["LP10232", "LP10231", "LP10234", "LP10233"]
+    # As written: "#10233" is the store's LP10233 (services/order_lookup.py finds it).
+    assert named_orders(events) == ["LP10232", "LP10231", "LP10234", "#10233"]
     assert named_orders(events[:3]) == ["LP10232", "LP10231", "LP10234"]
     # A bare number may be a postcode: it names no order.
     assert (

@@ -1,0 +1,1 @@
+"""Decoding uploads: images with Pillow, voice notes with PyAV (FFmpeg's libraries)."""
