@@ -6,6 +6,7 @@
 // with `data.case`) makes every console showing the case read it again. What the shopper
 // wrote is set as text, never as markup.
 
+import { imageThumbnail } from "./attachments.js";
 import { byId, h } from "./dom.js";
 import { languageName } from "./format.js";
 
@@ -160,7 +161,7 @@ export class CaseCards {
       "Photos",
       "case-photos",
       photos.length
-        ? h("ul", { class: "plain" }, ...photos.map((p) => h("li", { text: describe(p) })))
+        ? h("ul", { class: "plain case-photo-list" }, ...photos.map((p) => this.#photo(p)))
         : "None",
     );
     if (data.words) {
@@ -230,6 +231,17 @@ export class CaseCards {
       noteField,
       buttons.length ? h("div", { class: "case-actions" }, ...buttons) : null,
       error ? h("p", { class: "field-error", role: "alert", "data-testid": "case-error", text: error }) : null,
+    );
+  }
+
+  /** A photo of the case: its thumbnail (an attachment id), else the bot's words for it. */
+  #photo(photo) {
+    const id = typeof photo === "object" && photo !== null ? photo.id : photo;
+    if (!Number.isInteger(id)) return h("li", { text: describe(photo) });
+    return h(
+      "li",
+      { "data-attachment-id": String(id) },
+      imageThumbnail(this.#api, id, { label: "Case photo", testId: "case-photo" }),
     );
   }
 }

@@ -11,6 +11,7 @@
 // this conversation comes in with `{name}` gaps: the composer keeps those names, shows
 // them under the text box and sends nothing until each gap is filled.
 
+import { AttachmentPicker } from "./attachments.js";
 import { CannedPicker, Gaps } from "./canned.js";
 import { byId } from "./dom.js";
 
@@ -47,6 +48,8 @@ export class Composer {
   #counter = byId("reply-counter");
   #error = byId("composer-error");
   #picker;
+  #files; // photos and PDFs going with the next reply (attachments.js)
+  #attachButton = byId("attach-button");
   #gaps = new Gaps(this.#input); // what inserted canned replies left to fill in
   #conversationId = null;
   #mode = "reply";
@@ -66,6 +69,14 @@ export class Composer {
    */
   constructor({ api, socket, transcripts, isApplied, onLeave, onError, translates }) {
     this.#translates = translates ?? (() => false);
+    this.#files = new AttachmentPicker({
+      api,
+      button: this.#attachButton,
+      input: byId("attach-input"),
+      list: byId("composer-attachments"),
+      dropZone: this.#form,
+      onChange: () => this.#refresh(),
+    });
     this.#picker = new CannedPicker({
       api,
       input: this.#input,
@@ -98,6 +109,7 @@ export class Composer {
   destroy() {
     this.#stopTyping();
     this.#picker.destroy();
+    this.#files.destroy();
     this.#gaps.clear();
     for (const [node, type, listener] of this.#listeners) node.removeEventListener(type, listener);
     this.#outbox.clear();
@@ -106,6 +118,7 @@ export class Composer {
     this.#input.value = "";
     this.#input.disabled = true;
     this.#modeButton.disabled = true;
+    this.#attachButton.disabled = true;
     this.#setMode("reply");
     this.#showError("");
     this.#refresh();
@@ -124,6 +137,7 @@ export class Composer {
     this.#stopTyping();
     this.#saveDraft();
     this.#conversationId = id;
+    this.#files.clear(); // attached files stay with the conversation they were picked for
     this.#picker.setConversation(id);
     const draft = id === null ? null : this.#drafts.get(id);
     this.#input.value = draft?.text ?? "";
@@ -131,6 +145,7 @@ export class Composer {
     if (draft) this.#setMode(draft.mode);
     this.#input.disabled = id === null;
     this.#modeButton.disabled = id === null;
+    this.#attachButton.disabled = id === null;
     this.#showError("");
     this.#refresh();
   }
@@ -199,7 +214,16 @@ export class Composer {
   #submit() {
     const id = this.#conversationId;
     const text = this.#input.value.trim();
-    if (id === null || !text) return;
+    const attachments = this.#files.ready;
+    if (id === null || (!text && !attachments.length)) return;
+    if (this.#files.busy) {
+      this.#showError("Wait until the files have uploaded, or remove them.");
+      return;
+    }
+    if (attachments.length && this.#mode === "note") {
+      this.#showError("Files go with replies only: switch to Reply to send them.");
+      return;
+    }
     if (this.#gaps.open().length) {
       this.#showError(this.#gaps.complaint());
       this.#gaps.selectFirst();
@@ -216,15 +240,17 @@ export class Composer {
       conversationId: id,
       type: this.#mode === "note" ? "note.send" : "message.send",
       text,
+      attachments,
       mode: this.#mode,
       state: "pending",
       // Decided when sent: a retry after a drop goes out the same way.
-      translate: this.#mode === "reply" && this.#translates(id),
+      translate: this.#mode === "reply" && Boolean(text) && this.#translates(id),
     };
     this.#stopTyping();
     this.#outbox.set(item.clientId, item);
     this.#input.value = "";
     this.#gaps.clear();
+    this.#files.clear();
     this.#drafts.delete(id);
     this.#showError("");
     this.#refresh();
@@ -240,6 +266,7 @@ export class Composer {
       text: item.text,
       ref: item.clientId,
       ...(item.translate ? { translate: true } : {}),
+      ...(item.attachments?.length ? { attachments: item.attachments.map((a) => a.id) } : {}),
     });
     item.state = sent ? "pending" : "queued";
     this.#transcripts.updatePending(item);
@@ -255,6 +282,7 @@ export class Composer {
     const merge = (current) => (current.trim() ? `${item.text}\n${current}` : item.text);
     if (item.conversationId === this.#conversationId) {
       this.#input.value = merge(this.#input.value);
+      if (item.attachments?.length) this.#files.restore(item.attachments);
       this.#setMode(item.mode);
       this.#refresh();
     } else {
@@ -312,7 +340,8 @@ export class Composer {
     this.#counter.classList.toggle("is-over", over);
     this.#counter.classList.toggle("is-near", !over && length > this.#maxChars * 0.9);
     const gaps = this.#gaps.render();
-    this.#sendButton.disabled = this.#conversationId === null || length === 0 || over || gaps;
+    const empty = length === 0 && this.#files.ready.length === 0;
+    this.#sendButton.disabled = this.#conversationId === null || empty || over || gaps;
   }
 
   /** A canned reply picked in the list, in place of the "/shortcut" typed. */

@@ -7,6 +7,7 @@
 // session, so going back to a conversation shows it at once.
 
 import { conversationPath } from "./api.js";
+import { ATTACHMENT_NOTES, addAttachmentNote, forgetUrls, renderAttachments } from "./attachments.js";
 import { byId, h } from "./dom.js";
 import { shortTime, statusLabel, timeElement } from "./format.js";
 import { HANDOFF_EVENT, renderHandoffEvent } from "./handoff.js";
@@ -55,6 +56,7 @@ export class Transcripts {
     this.#logs.clear();
     this.#typingUntil.clear();
     clearTimeout(this.#typingTimer);
+    forgetUrls();
     this.show(null);
   }
 
@@ -155,6 +157,12 @@ export class Transcripts {
       },
       h("div", { class: "msg-meta" }, h("span", { class: "pending-state" })),
       h("p", { class: "msg-text", text: item.text }),
+      item.attachments?.length
+        ? h("p", {
+            class: "msg-files muted",
+            text: item.attachments.map((a) => a.name || a.kind).join(", "),
+          })
+        : null,
     );
     this.#pendingNodes.set(item.clientId, node);
     this.updatePending(item);
@@ -221,6 +229,10 @@ export class Transcripts {
     this.#log.setAttribute("aria-busy", "true");
     const nodes = log.events.map((event) => this.#render(event)).filter(Boolean);
     this.#log.replaceChildren(...nodes);
+    // Transcripts and descriptions go under the voice notes and photos they are about.
+    for (const event of log.events) {
+      if (ATTACHMENT_NOTES.has(event.type)) addAttachmentNote(this.#log, event);
+    }
     this.#log.removeAttribute("aria-busy");
     this.#say(nodes.length ? "" : "Nothing has been said yet.");
     this.#scrollToEnd();
@@ -228,6 +240,10 @@ export class Transcripts {
 
   #append(event) {
     const stick = this.#nearEnd();
+    if (ATTACHMENT_NOTES.has(event.type)) {
+      if (addAttachmentNote(this.#log, event) && stick) this.#scrollToEnd();
+      return;
+    }
     const node = this.#render(event);
     if (!node) return;
     this.#say("");
@@ -238,7 +254,8 @@ export class Transcripts {
 
   #render(event) {
     const visitor = this.#store.get(event.conversation_id)?.visitor;
-    const node = renderEvent(event, { agentId: this.#agentId, visitorName: visitor?.name });
+    const context = { agentId: this.#agentId, visitorName: visitor?.name, api: this.#api };
+    const node = renderEvent(event, context);
     this.#translation?.decorate(event, node);
     return node;
   }
@@ -301,7 +318,10 @@ export function renderEvent(event, context) {
           data.via === "email" ? h("span", { class: "msg-via", text: "by email" }) : null,
           at,
         ),
-        h("p", { class: "msg-text", text: data.text ?? "" }),
+        data.text || !data.attachments?.length
+          ? h("p", { class: "msg-text", text: data.text ?? "" })
+          : null,
+        context.api ? renderAttachments(context.api, data.attachments) : null,
       );
     }
     case "message.emailed": {
