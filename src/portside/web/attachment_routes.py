@@ -39,10 +39,15 @@ async def _sender(request: Request, svc: Services) -> tuple[int, Sender, bool]:
     """The store and sender of a request, and whether it came from the widget."""
     auth = request.headers.get("authorization", "")
     if auth[:7].lower() == "bearer ":
+        origin = request.headers.get("origin")
+        if origin is None and request.headers.get("sec-fetch-site") == "same-origin":
+            # A browser sends no Origin on a same-origin GET (a store's pages served by
+            # this Portside, as the demo's): the page's origin is then this server's.
+            origin = f"{request.url.scheme}://{request.url.netloc}"
         store_id, sender = await check_widget_sender(
             svc,
             store_key=request.query_params.get("store"),
-            origin=request.headers.get("origin"),
+            origin=origin,
             token=auth[7:].strip(),
         )
         return store_id, sender, True

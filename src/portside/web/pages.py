@@ -51,6 +51,16 @@ async def widget_js() -> FileResponse:
     )
 
 
+@router.get("/widget-media.js")
+async def widget_media_js() -> FileResponse:
+    """The widget's attachments (photos, PDFs, voice notes), loaded by widget.js on demand."""
+    return FileResponse(
+        f"{STATIC_DIR}/widget-media.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
 @router.get("/console")
 async def console_redirect() -> RedirectResponse:
     return RedirectResponse("/console/")

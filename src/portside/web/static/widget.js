@@ -19,7 +19,8 @@
      <style> element or style attributes); text only ever goes in through textContent or
      text nodes; the only network traffic is the WebSocket to its own server.
 
-   One file with no build step, so stores can load it straight from their Portside. */
+   One file with no build step, so stores can load it straight from their Portside;
+   attachments are drawn and sent by widget-media.js, loaded only when needed. */
 (() => {
   "use strict";
 
@@ -72,6 +73,7 @@
 
   const STRINGS = {
     en: {
+      attach: "Attach a file",
       title: "Chat",
       dialog: "Chat with {store}",
       open: "Open chat",
@@ -122,6 +124,7 @@
       csatPick: "Choose a rating first",
     },
     zh: {
+      attach: "添加附件",
       title: "聊天",
       dialog: "与 {store} 聊天",
       open: "打开聊天",
@@ -172,6 +175,7 @@
       dismiss: "关闭",
     },
     es: {
+      attach: "Adjuntar",
       title: "Chat",
       dialog: "Chat con {store}",
       open: "Abrir el chat",
@@ -222,6 +226,7 @@
       dismiss: "Cerrar",
     },
     de: {
+      attach: "Anhängen",
       title: "Chat",
       dialog: "Chat mit {store}",
       open: "Chat öffnen",
@@ -272,6 +277,7 @@
       dismiss: "Schließen",
     },
     fr: {
+      attach: "Joindre",
       title: "Chat",
       dialog: "Discuter avec {store}",
       open: "Ouvrir le chat",
@@ -322,6 +328,7 @@
       dismiss: "Fermer",
     },
     ja: {
+      attach: "添付",
       title: "チャット",
       dialog: "{store}とのチャット",
       open: "チャットを開く",
@@ -372,6 +379,7 @@
       dismiss: "閉じる",
     },
     pt: {
+      attach: "Anexar",
       title: "Chat",
       dialog: "Conversar com {store}",
       open: "Abrir o chat",
@@ -422,6 +430,7 @@
       dismiss: "Fechar",
     },
     ko: {
+      attach: "첨부",
       title: "채팅",
       dialog: "{store} 채팅",
       open: "채팅 열기",
@@ -472,6 +481,7 @@
       dismiss: "닫기",
     },
     ar: {
+      attach: "إرفاق",
       title: "المحادثة",
       dialog: "محادثة مع {store}",
       open: "افتح المحادثة",
@@ -522,6 +532,7 @@
       dismiss: "إغلاق",
     },
     ru: {
+      attach: "Прикрепить",
       title: "Чат",
       dialog: "Чат с {store}",
       open: "Открыть чат",
@@ -847,7 +858,7 @@ button { cursor: pointer; }
   margin: 0; padding: 0 16px 6px; font-size: 13px; color: var(--muted); font-style: italic;
 }
 .composer {
-  display: grid; grid-template-columns: 1fr auto; gap: 8px; align-items: end;
+  display: grid; grid-template-columns: auto 1fr auto; gap: 8px; align-items: end;
   padding: 10px 12px calc(10px + env(safe-area-inset-bottom, 0px));
   border-top: 1px solid var(--line);
 }
@@ -861,6 +872,7 @@ button { cursor: pointer; }
   min-height: 44px; padding: 0 16px; border: 2px solid transparent; border-radius: 10px;
   background: var(--accent); color: var(--accent-text); font-weight: 600;
 }
+.attach { min-height: 44px; border: 0; background: none; font-size: 24px; }
 .send:disabled, .input:disabled { opacity: 0.5; cursor: not-allowed; }
 .hint { grid-column: 1 / -1; margin: 0; font-size: 12px; color: var(--muted); }
 .hint:empty { display: none; }
@@ -975,7 +987,9 @@ button { cursor: pointer; }
       id: "portside-error",
       role: "alert",
     });
+    const attach = el("button", { type: "button", class: "attach", "data-testid": "attach", "aria-label": t("attach") }, ["+"]);
     const form = el("form", { class: "composer", "data-testid": "composer", novalidate: true }, [
+      attach,
       input,
       send,
       counter,
@@ -1017,6 +1031,7 @@ button { cursor: pointer; }
       typing,
       form,
       input,
+      attach,
       send,
       counter,
       error,
@@ -1181,7 +1196,8 @@ button { cursor: pointer; }
     } else if (record.author === "visitor") {
       parts.push(el("span", { class: "sr-only" }, [`${t("you")}: `]));
     }
-    parts.push(el("p", { class: "text" }, [record.showOriginal ? record.original : record.text]));
+    if (record.text) parts.push(el("p", { class: "text" }, [record.showOriginal ? record.original : record.text]));
+    if (record.files) parts.push(files(record.files));
     if (record.proactive && !record.proactive.closed) parts.push(...proactiveParts(record));
     if (record.original) {
       // An agent's reply translated for the shopper: what they wrote, on request.
@@ -1202,6 +1218,29 @@ button { cursor: pointer; }
     }
     if (meta.textContent) parts.push(meta);
     node.replaceChildren(...parts);
+  }
+
+  // ---- attachments: drawn and sent by widget-media.js, loaded when needed
+
+  const list = (value) => (Array.isArray(value) && value.length ? value : null);
+  let mediaLoad = null;
+
+  function media() {
+    mediaLoad ||= new Promise((done, fail) => {
+      const tag = el("script", { src: new URL("widget-media.js", script.src).href });
+      const base = new URL(script.src).origin;
+      const api = { ui, lang: LANG, key: STORE_KEY, base, token: () => state.token, submit };
+      tag.onload = () => done(window.PortsideMedia(api));
+      tag.onerror = () => fail((mediaLoad = null));
+      document.head.append(tag);
+    });
+    return mediaLoad;
+  }
+
+  function files(attachments) {
+    const box = el("div");
+    media().then((m) => m.show(box, attachments));
+    return box;
   }
 
   // ---- proactive messages (a store's trigger rule spoke first) -------------------------
@@ -1347,6 +1386,7 @@ button { cursor: pointer; }
     const pending = outbox().map((r) => ({
       client_id: r.clientId,
       text: r.text,
+      files: r.files,
       at: r.at,
       state: r.state,
       reason: r.reason,
@@ -1369,6 +1409,7 @@ button { cursor: pointer; }
         author: r.author,
         name: r.name,
         text: r.text,
+        files: r.files,
         client_id: r.clientId,
         at: r.at,
         system: r.system,
@@ -1424,6 +1465,7 @@ button { cursor: pointer; }
             state: line.author === "visitor" ? "sent" : null,
             system: system ? { key: system.key, name: String(system.name || "") } : null,
             original: typeof line.original === "string" ? line.original : null,
+            files: list(line.files),
             csat: cachedCsat(line.csat),
           });
         }
@@ -1440,6 +1482,7 @@ button { cursor: pointer; }
         seq: null,
         author: "visitor",
         text: entry.text,
+        files: list(entry.files),
         clientId: entry.client_id,
         at: typeof entry.at === "string" ? entry.at : new Date().toISOString(),
         state: entry.state === "failed" ? "failed" : "pending",
@@ -1525,6 +1568,7 @@ button { cursor: pointer; }
       name: typeof actor.name === "string" && actor.name ? actor.name : null,
       text,
       original: originalOf(data),
+      files: list(data.attachments),
       clientId: author === "visitor" ? clientId : null,
       at,
       state: author === "visitor" ? "sent" : null,
@@ -1818,9 +1862,9 @@ button { cursor: pointer; }
     send({ type: "typing", state: false });
   }
 
-  function submit() {
+  function submit(files) {
     const text = ui.input.value.trim();
-    if (!text) {
+    if (!text && !files) {
       ui.input.focus();
       return;
     }
@@ -1835,6 +1879,7 @@ button { cursor: pointer; }
       seq: null,
       author: "visitor",
       text,
+      files,
       clientId: newClientId(),
       at: new Date().toISOString(),
       state: "pending",
@@ -1864,8 +1909,9 @@ button { cursor: pointer; }
     for (const record of outbox()) {
       if (record.state !== "pending" || inFlight.has(record.clientId)) continue;
       // No conversation_id: the server uses the visitor's latest conversation, or opens one.
-      const { clientId, text } = record;
-      if (!send({ type: "message.send", ref: clientId, client_id: clientId, text })) return;
+      const { clientId, text, files } = record;
+      const attachments = files && files.map((f) => f && f.id);
+      if (!send({ type: "message.send", ref: clientId, client_id: clientId, text, attachments })) return;
       inFlight.add(record.clientId);
     }
   }
@@ -2231,14 +2277,7 @@ button { cursor: pointer; }
     if (!ws) connect();
   }
 
-  // ---- shopping behaviour ------------------------------------------------------------
-  //
-  // What the shopper does on the store (docs/widget.md, "Shopping behaviour"): page views,
-  // visible and idle time per page, exit intent, and the store's own events. Events wait
-  // in a queue until the server's `track.ack`, go in batches at most once a second (at
-  // once for those a trigger may be waiting on), and what is unsent when the page goes
-  // leaves by navigator.sendBeacon. Each has a client-made id, so a batch that arrives
-  // twice (socket, beacon, the next page's resend) is stored once.
+  // ---- shopping behaviour (docs/widget.md, "Shopping behaviour") ---------------------
 
   const TRACK_REF = "track-";
   const TRACK_EVERY_MS = 1000;
@@ -2604,6 +2643,16 @@ button { cursor: pointer; }
         setOpen(false, true);
       }
     });
+    ui.attach.addEventListener("click", () => media().then((m) => m.pick()));
+    ui.panel.addEventListener("dragover", (event) => event.preventDefault());
+    const take = (event) => {
+      const dropped = (event.dataTransfer || event.clipboardData).files;
+      if (!dropped.length) return;
+      event.preventDefault();
+      media().then((m) => m.take(dropped));
+    };
+    ui.panel.addEventListener("drop", take);
+    ui.panel.addEventListener("paste", take);
     ui.form.addEventListener("submit", (event) => {
       event.preventDefault();
       submit();
