@@ -132,6 +132,9 @@ visitors = Table(
     Column("customer_id", String(200)),
     Column("tags", JSON),
     Column("identified_at", UtcDateTime),
+    # Renewed by the node holding a widget of theirs open (services/visitor_presence.py):
+    # online while in the future, whichever node they are on.
+    Column("online_until", UtcDateTime),
     Index("ix_visitors_store", "store_id"),
     Index("ix_visitors_store_customer", "store_id", "customer_id"),
 )
@@ -544,4 +547,14 @@ attachments = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_attachments_conversation", "conversation_id", "id"),
     Index("ix_attachments_store_created", "store_id", "created_at"),
+)
+
+# A job that must run on one node at a time (a sweep, a timer): the node that holds its
+# row until `until` runs it; one that died lets go by then (services/leases.py).
+job_leases = Table(
+    "job_leases",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("until", UtcDateTime, nullable=False),
 )
