@@ -267,3 +267,32 @@ async def test_redis_bus_survives_a_dropped_connection(topic: Callable[[str], st
 
 async def _pubsub_client_ids(admin: Redis, name: str) -> list[str]:
     return [c["id"] for c in await admin.client_list(_type="pubsub") if c["name"] == name]
+
+
+@needs_redis
+async def test_deployments_on_other_redis_databases_do_not_hear_each_other(
+    topic: Callable[[str], str],
+) -> None:
+    base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
+    ours, theirs, our_peer = (
+        RedisEventBus(f"{base}/14"),
+        RedisEventBus(f"{base}/15"),
+        RedisEventBus(f"{base}/14"),
+    )
+    for bus in (ours, theirs, our_peer):
+        await bus.start()
+    try:
+        heard_by_them, heard_by_peer = Inbox(), Inbox()
+        theirs.subscribe(topic("a"), heard_by_them)
+        our_peer.subscribe(topic("a"), heard_by_peer)
+        await theirs.flush()
+        await our_peer.flush()
+
+        await ours.publish(topic("a"), {"n": 1})
+        await heard_by_peer.wait_for(1)
+        # The peer heard it, so a leak would have reached the other deployment by now.
+        await theirs.flush()
+        assert heard_by_them.messages == []
+    finally:
+        for bus in (ours, theirs, our_peer):
+            await bus.close()

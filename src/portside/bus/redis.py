@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.connection import parse_url
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -33,6 +34,14 @@ from portside.domain.ports import BusHandler
 log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "portside:"
+
+
+def channel_prefix(url: str) -> str:
+    """`portside:<db>:`: pub/sub channels ignore Redis's database numbers, so two
+    deployments sharing one Redis on different databases would hear each other."""
+    return f"{CHANNEL_PREFIX}{parse_url(url).get('db', 0)}:"
+
+
 _FIRST_RETRY_S = 0.1
 _MAX_RETRY_S = 5.0
 # A quiet connection is PINGed after this long; one that stays silent as long again is
@@ -57,7 +66,7 @@ class _RedisSubscription:
 
 
 class RedisEventBus:
-    """Publishes JSON on `portside:<topic>` channels and delivers to local handlers.
+    """Publishes JSON on `portside:<db>:<topic>` channels and delivers to local handlers.
 
     Handlers must not block: they hand the message to a queue and return. `subscribe`
     takes effect in Redis a moment later; `await flush()` waits until it has.
@@ -71,6 +80,7 @@ class RedisEventBus:
         on_publish_failed: Callable[[], None] | None = None,
     ) -> None:
         self._url = url
+        self._prefix = channel_prefix(url)
         self._name = name  # shown by CLIENT LIST, so operators can tell the nodes apart
         # Told of each publish that could not reach Redis (the operators' metrics count them).
         self._on_publish_failed = on_publish_failed
@@ -127,7 +137,7 @@ class RedisEventBus:
             raise RuntimeError("RedisEventBus.publish() before start()")
         data = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
         try:
-            await self._publisher.publish(CHANNEL_PREFIX + topic, data)
+            await self._publisher.publish(self._prefix + topic, data)
         except (RedisConnectionError, RedisTimeoutError) as exc:
             # Events are published after their commit: failing the caller now would
             # report a stored change as failed. Subscribers catch up from the log.
@@ -216,7 +226,7 @@ class RedisEventBus:
             self._wake.clear()
             # Take the wanted channels and the waiting flushes at the same instant:
             # the PING below then covers every change made before those flushes.
-            wanted = {CHANNEL_PREFIX + topic for topic in self._subscriptions}
+            wanted = {self._prefix + topic for topic in self._subscriptions}
             added, removed = wanted - self._channels, self._channels - wanted
             self._channels = wanted
             token = None
@@ -251,7 +261,7 @@ class RedisEventBus:
                         waiter.set_result(None)
 
     def _deliver(self, channel: bytes, data: bytes) -> None:
-        topic = channel.decode().removeprefix(CHANNEL_PREFIX)
+        topic = channel.decode().removeprefix(self._prefix)
         subscriptions = self._subscriptions.get(topic)
         if not subscriptions:
             return  # closed locally, UNSUBSCRIBE not yet applied
