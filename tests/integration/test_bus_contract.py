@@ -188,6 +188,35 @@ async def test_failing_handler_does_not_stop_delivery_to_the_others(
     assert all(topic("a") in r.getMessage() for r in failures)
 
 
+async def test_a_node_hears_its_own_publish_at_once(
+    bus: EventBus, topic: Callable[[str], str]
+) -> None:
+    inbox = Inbox()
+    bus.subscribe(topic("a"), inbox)
+    await bus.flush()
+    await bus.publish(topic("a"), {"n": 1})
+    # Delivered here within the call, not after a round trip through Redis.
+    assert inbox.messages == [{"n": 1}]
+
+
+async def test_local_publish_stays_on_this_node(
+    backend: str, start_node: StartNode, topic: Callable[[str], str]
+) -> None:
+    node_1, node_2 = await start_node(), await start_node()
+    here, there = Inbox(), Inbox()
+    node_1.subscribe(topic("a"), here)
+    node_2.subscribe(topic("a"), there)
+    await node_1.flush()
+    await node_2.flush()
+    await node_1.publish(topic("a"), {"n": "local"}, local=True)
+    await node_1.publish(topic("a"), {"n": "everywhere"})
+    assert here.messages == [{"n": "local"}, {"n": "everywhere"}]
+    if backend == "redis":
+        await there.wait_for(1)
+        await node_1.flush()
+        assert there.messages == [{"n": "everywhere"}]
+
+
 async def test_nodes_see_each_others_messages(
     backend: str, start_node: StartNode, topic: Callable[[str], str]
 ) -> None:
@@ -237,31 +266,42 @@ async def test_unicode_and_nested_data_arrive_intact(
 @pytest.mark.redis
 async def test_redis_bus_survives_a_dropped_connection(topic: Callable[[str], str]) -> None:
     name = f"portside-test-{uuid.uuid4().hex}"
-    bus = RedisEventBus(REDIS_URL, name=name)
+    bus, other = RedisEventBus(REDIS_URL, name=name), RedisEventBus(REDIS_URL)
     admin = Redis.from_url(REDIS_URL, decode_responses=True)
+    resumed_here, resumed_there = asyncio.Event(), asyncio.Event()
+    bus.on_resume(resumed_here.set)
+    other.on_resume(resumed_there.set)
     try:
         await bus.start()
+        await other.start()
         inbox = Inbox()
         bus.subscribe(topic("a"), inbox)
         await bus.flush()
+        await other.flush()
         [killed] = await _pubsub_client_ids(admin, name)
         # Filtered by id as well, so other runs sharing this Redis keep their connections.
         assert await admin.client_kill_filter(_type="pubsub", _id=killed) == 1
 
-        # What is published during the outage is lost; keep publishing until one arrives.
+        # What the other node publishes during the outage is lost; keep publishing
+        # until one arrives.
         async with asyncio.timeout(10):
             for n in itertools.count():
-                await bus.publish(topic("a"), {"n": n})
+                await other.publish(topic("a"), {"n": n})
                 if await inbox.arrived(1, within=0.05):
                     break
+            # Both nodes are told to catch up from the log: this one missed the other's
+            # messages, the other may have missed this one's.
+            await resumed_here.wait()
+            await resumed_there.wait()
 
         [replacement] = await _pubsub_client_ids(admin, name)
         assert replacement != killed
-        await bus.publish(topic("a"), {"n": "after"})
+        await other.publish(topic("a"), {"n": "after"})
         await inbox.wait_for(len(inbox.received) + 1)
         assert inbox.messages[-1] == {"n": "after"}
     finally:
         await bus.close()
+        await other.close()
         await admin.aclose()
 
 

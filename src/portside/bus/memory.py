@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from portside.domain.ports import BusHandler
@@ -36,7 +37,7 @@ class MemoryEventBus:
     async def close(self) -> None:
         self._handlers.clear()
 
-    async def publish(self, topic: str, message: dict[str, Any]) -> None:
+    async def publish(self, topic: str, message: dict[str, Any], *, local: bool = False) -> None:
         for handler in tuple(self._handlers.get(topic, ())):
             try:
                 handler(topic, message)
@@ -45,6 +46,9 @@ class MemoryEventBus:
 
     async def flush(self) -> None:
         return None  # subscribe and close take effect at once
+
+    def on_resume(self, callback: Callable[[], None]) -> None:
+        return None  # one process: there is no link to lose
 
     def subscribe(self, topic: str, handler: BusHandler) -> _MemorySubscription:
         self._handlers[topic].append(handler)

@@ -1,14 +1,19 @@
 """The Redis event bus: pub/sub between the nodes of a scaled-out deployment.
 
+A publish reaches this node's handlers at once, straight from the call, and the other
+nodes through Redis; a node skips its own messages when Redis echoes them back. So a
+node keeps serving its own clients while Redis is away.
+
 Each bus holds one pub/sub connection, whatever the number of topics and handlers: the
 first local handler of a topic SUBSCRIBEs its channel, closing the last one UNSUBSCRIBEs
 it, and one reader task hands every message to the local handlers in order.
 
-Delivery is at most once. If the connection drops, the reader reconnects with backoff and
-subscribes again, but whatever was published meanwhile is gone: Redis pub/sub keeps
-nothing for absent subscribers. That is acceptable because the database log is the truth:
-a connection that sees a later event reads the missing ones by `seq`, and a client that
-reconnects resumes from the last `seq` it saw (docs/bus.md).
+Delivery between nodes is at most once. If the connection drops, the reader reconnects
+with backoff and subscribes again, but whatever was published meanwhile is gone: Redis
+pub/sub keeps nothing for absent subscribers. The database log is the truth: once the
+link is back, the bus calls its `on_resume` callbacks (and tells the other nodes, which
+may have missed this node's publishes) so that connections read what they missed by
+`seq` (docs/bus.md).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import asyncio
 import itertools
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -34,12 +40,15 @@ from portside.domain.ports import BusHandler
 log = logging.getLogger(__name__)
 
 CHANNEL_PREFIX = "portside:"
+# Where a bus whose link came back tells the others: they may have missed its publishes.
+RESUMED_TOPIC = "bus:resumed"
 
 
 def channel_prefix(url: str) -> str:
     """`portside:<db>:`: pub/sub channels ignore Redis's database numbers, so two
     deployments sharing one Redis on different databases would hear each other."""
-    return f"{CHANNEL_PREFIX}{parse_url(url).get('db', 0)}:"
+    db = parse_url(url).get("db", 0)  # type: ignore[no-untyped-call]
+    return f"{CHANNEL_PREFIX}{db}:"
 
 
 _FIRST_RETRY_S = 0.1
@@ -81,6 +90,8 @@ class RedisEventBus:
     ) -> None:
         self._url = url
         self._prefix = channel_prefix(url)
+        # Marks this bus's messages, which Redis echoes back to it.
+        self._node = uuid.uuid4().hex[:16]
         self._name = name  # shown by CLIENT LIST, so operators can tell the nodes apart
         # Told of each publish that could not reach Redis (the operators' metrics count them).
         self._on_publish_failed = on_publish_failed
@@ -95,6 +106,11 @@ class RedisEventBus:
         self._flushes: list[asyncio.Future[None]] = []  # waiting for the next PING
         self._pings: dict[bytes, list[asyncio.Future[None]]] = {}  # sent, not answered
         self._tokens = itertools.count()
+        # Whether the pub/sub connection is up: while it is not, publishes skip Redis
+        # rather than each waiting for it.
+        self._linked = False
+        self._resume_callbacks: list[Callable[[], None]] = []
+        self._resuming: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self._publisher is not None:
@@ -114,14 +130,17 @@ class RedisEventBus:
             self._url, retry=Retry(NoBackoff(), 0, supported_errors=()), **common
         )
         await self._publisher.ping()  # a wrong URL fails at start-up, not on first use
+        self._linked = True
+        self.subscribe(RESUMED_TOPIC, self._on_other_resumed)
         self._reader = asyncio.create_task(self._run(), name=f"{self._name} bus reader")
 
     async def close(self) -> None:
         self._closed = True
-        if self._reader is not None:
-            self._reader.cancel()
-            await asyncio.wait([self._reader])
-            self._reader = None
+        for task in (self._reader, self._resuming):
+            if task is not None:
+                task.cancel()
+                await asyncio.wait([task])
+        self._reader = self._resuming = None
         for waiter in (*self._flushes, *itertools.chain(*self._pings.values())):
             if not waiter.done():
                 waiter.set_result(None)
@@ -132,18 +151,58 @@ class RedisEventBus:
             if client is not None:
                 await client.aclose()
 
-    async def publish(self, topic: str, message: dict[str, Any]) -> None:
+    async def publish(self, topic: str, message: dict[str, Any], *, local: bool = False) -> None:
         if self._publisher is None:
             raise RuntimeError("RedisEventBus.publish() before start()")
-        data = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+        # Encoded before local handlers see it: they may annotate it (the hub caches a
+        # frame's text in it), which is not for the wire.
+        data = None if local else self._encode(message)
+        self._dispatch(topic, message)
+        if data is None:
+            return
+        if not self._linked:
+            # Redis is away: the other nodes catch up from the log when it is back.
+            self._publish_failed(topic, "no link to Redis")
+            return
         try:
             await self._publisher.publish(self._prefix + topic, data)
         except (RedisConnectionError, RedisTimeoutError) as exc:
             # Events are published after their commit: failing the caller now would
             # report a stored change as failed. Subscribers catch up from the log.
-            log.warning("bus could not publish on %s: %s", topic, exc)
-            if self._on_publish_failed is not None:
-                self._on_publish_failed()
+            self._publish_failed(topic, str(exc))
+
+    def _encode(self, message: dict[str, Any]) -> str:
+        envelope = {"node": self._node, "message": message}
+        return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
+
+    def _publish_failed(self, topic: str, reason: str) -> None:
+        log.warning("bus could not publish on %s: %s", topic, reason)
+        if self._on_publish_failed is not None:
+            self._on_publish_failed()
+
+    def on_resume(self, callback: Callable[[], None]) -> None:
+        self._resume_callbacks.append(callback)
+
+    def _resumed(self) -> None:
+        for callback in tuple(self._resume_callbacks):
+            try:
+                callback()
+            except Exception:
+                log.exception("bus resume callback failed")
+
+    async def _resume(self) -> None:
+        """The link is back: once our subscriptions are in effect again, catch up here
+        and tell the other nodes, which may have missed what we published meanwhile."""
+        await self.flush()
+        self._resumed()
+        assert self._publisher is not None
+        try:  # not through publish(): this node has caught up already
+            await self._publisher.publish(self._prefix + RESUMED_TOPIC, self._encode({}))
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            self._publish_failed(RESUMED_TOPIC, str(exc))
+
+    def _on_other_resumed(self, _topic: str, _message: dict[str, Any]) -> None:
+        self._resumed()
 
     def subscribe(self, topic: str, handler: BusHandler) -> _RedisSubscription:
         subscription = _RedisSubscription(self, topic, handler)
@@ -187,9 +246,11 @@ class RedisEventBus:
             reason = "unknown error"
             try:
                 await pubsub.connect()  # type: ignore[no-untyped-call]
+                self._linked = True
                 if lost:
                     log.info("bus reconnected to Redis")
                     lost = False
+                    self._resuming = asyncio.create_task(self._resume())
                 await self._serve(pubsub)
             except* (RedisError, OSError) as errors:
                 reason = str(errors.exceptions[0]) or type(errors.exceptions[0]).__name__
@@ -213,6 +274,7 @@ class RedisEventBus:
             tasks.create_task(self._read(pubsub))
 
     def _connection_lost(self) -> None:
+        self._linked = False
         self._channels = set()
         # The PINGs died with the connection: their flushes wait for the next one.
         for waiters in self._pings.values():
@@ -262,13 +324,20 @@ class RedisEventBus:
 
     def _deliver(self, channel: bytes, data: bytes) -> None:
         topic = channel.decode().removeprefix(self._prefix)
-        subscriptions = self._subscriptions.get(topic)
-        if not subscriptions:
+        if topic not in self._subscriptions:
             return  # closed locally, UNSUBSCRIBE not yet applied
         try:
-            message = json.loads(data)
-        except ValueError:
-            log.warning("bus dropped a message on %s that is not JSON", topic)
+            envelope = json.loads(data)
+            node, message = envelope["node"], envelope["message"]
+        except (ValueError, TypeError, KeyError):
+            log.warning("bus dropped a message on %s that is not a Portside envelope", topic)
+            return
+        if node != self._node:  # ours were delivered here when published
+            self._dispatch(topic, message)
+
+    def _dispatch(self, topic: str, message: dict[str, Any]) -> None:
+        subscriptions = self._subscriptions.get(topic)
+        if not subscriptions:
             return
         for subscription in tuple(subscriptions):
             if subscription.closed:  # closed by an earlier handler of this message

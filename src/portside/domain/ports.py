@@ -21,13 +21,24 @@ class EventBus(Protocol):
 
     Messages are JSON-ready dicts. Delivery to a subscriber keeps the order of publishes
     made by one publisher; anything missed is recovered from the database by `seq`.
+    This node's subscribers hear its own publishes at once, whatever state the link
+    between nodes is in.
     """
 
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...
 
-    async def publish(self, topic: str, message: dict[str, Any]) -> None: ...
+    async def publish(self, topic: str, message: dict[str, Any], *, local: bool = False) -> None:
+        """Deliver to the topic's subscribers; with `local`, to this node's only (work
+        that the node which stored it does, such as answering a shopper's turn)."""
+        ...
+
+    def on_resume(self, callback: Callable[[], None]) -> None:
+        """Call `callback` each time the link between nodes comes back after a loss,
+        once subscriptions are in effect again: what other nodes published meanwhile
+        was missed and must be read from the database."""
+        ...
 
     def subscribe(self, topic: str, handler: BusHandler) -> Subscription: ...
 

@@ -82,6 +82,8 @@ class TriggerEngine:
             self.svc.bus.subscribe(ACTIVITY_TOPIC, self._on_activity),
             self.svc.bus.subscribe(TRIGGERS_TOPIC, self._on_rules_changed),
         ]
+        # Rule changes published elsewhere while the nodes' link was down were missed.
+        self.svc.bus.on_resume(self._forget_rules)
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
 
     async def close(self) -> None:
@@ -108,7 +110,13 @@ class TriggerEngine:
         self._chain(visitor_id, lambda: self._activity(message))
 
     def _on_rules_changed(self, _topic: str, message: dict[str, Any]) -> None:
-        store_id = int(message["store_id"])
+        self._forget_store_rules(int(message["store_id"]))
+
+    def _forget_rules(self) -> None:
+        for store_id in {*self._rules, *self._loading}:
+            self._forget_store_rules(store_id)
+
+    def _forget_store_rules(self, store_id: int) -> None:
         # A read under way may have started before the change: it is not kept.
         self._changes[store_id] = self._changes.get(store_id, 0) + 1
         self._rules.pop(store_id, None)

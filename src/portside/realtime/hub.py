@@ -8,6 +8,11 @@ conversations its agent has, of those waiting in the queue, and of those it foll
 one, at most every INBOX_EVERY_S. A store with thousands of live conversations and a
 dozen agents would otherwise send every message to every agent. Typing signals go to
 the other side of the conversation only.
+
+When the link between nodes comes back after a loss (the bus's `on_resume`), what other
+nodes published meanwhile never arrived: each widget here reads its conversations' missed
+events from the log, and each console is asked to reconnect, which reloads its inbox and
+resumes what it follows.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from portside.realtime.protocol import Close, encode, frame
 from portside.services.context import Services, store_topic
 
 INBOX_EVERY_S = 0.25
+# Several nodes' links come back together after a Redis restart: one catch-up for all.
+RESYNC_AFTER_S = 0.2
 # Keys of a bus signal that are for routing, not for the frame.
 _SIGNAL_KEYS = frozenset({"kind", "store_id"})
 
@@ -54,6 +61,8 @@ class Hub:
         # Told of every status change of a store with clients here (the desk updates
         # the places of the shoppers who wait).
         self.on_status_change: Callable[[int], None] | None = None
+        self._resync_timer: asyncio.TimerHandle | None = None
+        svc.bus.on_resume(self._schedule_resync)
 
     @property
     def connection_count(self) -> int:
@@ -176,6 +185,21 @@ class Hub:
         for conn in room.consoles:
             conn.send_encoded(text)
 
+    def _schedule_resync(self) -> None:
+        if self._resync_timer is None:
+            self._resync_timer = asyncio.get_running_loop().call_later(RESYNC_AFTER_S, self.resync)
+
+    def resync(self) -> None:
+        """Catch every connection here up with the log (the bus may have missed events)."""
+        self._resync_timer = None
+        for room in self._rooms.values():
+            for tabs in room.visitors.values():
+                for conn in tabs:
+                    for conversation_id in tuple(conn.seen):
+                        conn.replay(conversation_id)
+            for conn in tuple(room.consoles):
+                conn.close_soon(Close.RESTARTING, "catching up")
+
     def console_agents(self) -> set[int]:
         """The agents with a console open on this node."""
         return {
@@ -209,6 +233,9 @@ class Hub:
             for room in self._rooms.values()
             for conn in (*room.consoles, *(c for tabs in room.visitors.values() for c in tabs))
         ]
+        if self._resync_timer is not None:
+            self._resync_timer.cancel()
+            self._resync_timer = None
         for conn in connections:
             conn.close_soon(code, "server restarting")
         await asyncio.sleep(0)

@@ -163,11 +163,11 @@ async def do_send_visitor_message(
         "attachments": result.event.data.get("attachments") or [],
     }
     if await _bot_answers(svc, store_id, result):
-        await svc.bus.publish(TURNS_TOPIC, turn)
+        await svc.bus.publish(TURNS_TOPIC, turn, local=True)
     elif turn["attachments"]:
         # A person has the conversation: the agent still transcribes and describes for
         # them, and adds photos to the return case it opened (agent/media.py).
-        await svc.bus.publish(ATTACHMENTS_TOPIC, turn)
+        await svc.bus.publish(ATTACHMENTS_TOPIC, turn, local=True)
     return result
 
 
@@ -213,6 +213,7 @@ async def do_request_person(svc: Services, *, store_id: int, visitor_id: int) ->
                 "event_id": handoff.id,
                 "reason": "asked_for_person",
             },
+            local=True,
         )
     return handoff
 

@@ -80,8 +80,10 @@ async def do_track(
 
     visitor, stored = await svc.db.write(store)
     if stored:
+        # Judged by this node's trigger engine only: the node the shopper's widget is
+        # on (a beacon's node rebuilds the visitor from the log; fires are unique rows).
         await svc.bus.publish(
-            ACTIVITY_TOPIC, activity_message(store_id, visitor, session, stored, now)
+            ACTIVITY_TOPIC, activity_message(store_id, visitor, session, stored, now), local=True
         )
     return TrackResult(stored=len(stored), duplicates=len(checked) - len(stored))
 
