@@ -24,10 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from _server import bench_env, cpu_seconds, peak_rss_mb, percentile, portside, serving, wait_ready
+from _clients import login_cookie
+from _server import (
+    bench_env,
+    cpu_seconds,
+    create_store_with_agents,
+    peak_rss_mb,
+    percentile,
+    serving,
+    wait_ready,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password-1"
@@ -107,32 +115,18 @@ class Agent:
                     self.stats.errors[frame["code"]] += 1
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def run(args: argparse.Namespace, **settings: str) -> dict[str, Any]:
+    """One server with `settings` on top of the benchmark's (cluster.py adds a Redis bus)."""
     origin, port, env = bench_env(
         PORTSIDE_AGENT_MESSAGES_PER_10S="1000000",
         PORTSIDE_LOGINS_PER_MINUTE="1000",
         # People talking: the AI agent has its own benchmark (bot_latency.py).
         PORTSIDE_AGENT="off",
+        **settings,
     )
     if args.database_url:
         env["PORTSIDE_DATABASE_URL"] = args.database_url
-    store = portside(env, "create-store", "--name", "Bench", "--origin", origin)
-    emails = []
-    for n in range(args.agents):
-        email = f"agent{n}@bench.example"
-        portside(
-            env,
-            "create-agent",
-            "--store",
-            str(store["id"]),
-            "--email",
-            email,
-            "--name",
-            f"Agent {n}",
-            "--password",
-            PASSWORD,
-        )
-        emails.append(email)
+    store, emails = create_store_with_agents(env, "Bench", origin, args.agents, PASSWORD)
 
     with serving(port, env) as server:
         await wait_ready(origin)
@@ -147,12 +141,7 @@ async def exchange(
     agents: list[Agent] = []
     readers: list[asyncio.Task[None]] = []
     for email in emails:
-        async with httpx.AsyncClient(base_url=origin) as http:
-            login = await http.post(
-                "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
-            )
-            login.raise_for_status()
-            cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+        cookie = await login_cookie(origin, email, PASSWORD)
         ws = await connect(
             f"{ws_base}/ws/console",
             origin=origin,  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from portside.services.context import Services
+from tests.support.cluster import ClusterKit, cluster_kit
 from tests.support.factories import StoreFixture, make_store, services_for
 from tests.support.server import POSTGRES_URL, LiveServer, reset_postgres
 
@@ -50,9 +51,27 @@ def bot_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """A server with the embedded AI agent answering shoppers."""
-    live = _start(tmp_path_factory, request.param, PORTSIDE_LOGINS_PER_MINUTE="1000")
+    # No late answers to turns left unanswered (services/turn_recovery.py): on
+    # PostgreSQL this server shares its database with `server`, whose agent is off, and
+    # would answer its shoppers in other tests' conversations (test_turn_recovery.py
+    # has its own node for that).
+    live = _start(
+        tmp_path_factory,
+        request.param,
+        PORTSIDE_LOGINS_PER_MINUTE="1000",
+        PORTSIDE_TURN_RECOVERY_S="600",
+    )
     yield live
     live.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterKit]:
+    """Portside nodes on the test PostgreSQL and Redis (tests/support/cluster.py), all
+    stopped when the test ends. The first node brings the schema up to date; the
+    database is not emptied (the session's servers may be using it)."""
+    with cluster_kit(tmp_path_factory) as kit:
+        yield kit
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from portside.agent.retraining import StoreTrainer
 from portside.ai.translation import ServerTranslators
 from portside.bus.memory import MemoryEventBus
 from portside.bus.redis import RedisEventBus
+from portside.bus.redis_probe import RedisProbe
+from portside.bus.redis_windows import RedisWindows
 from portside.clock import SystemClock
 from portside.config import Settings
 from portside.domain.ports import EventBus, FileStore
@@ -22,12 +24,16 @@ from portside.engagement.engine import TriggerEngine
 from portside.mail.smtp import SmtpTransport
 from portside.media.processor import StandardMediaProcessor
 from portside.node_metrics import NodeMetrics
+from portside.readiness import Drain, Readiness
 from portside.realtime.desk import Desk
 from portside.realtime.hub import Hub
+from portside.realtime.online import OnlineVisitors
 from portside.services.attachment_files import UnsentSweeper
 from portside.services.context import Services
 from portside.services.email_out import EmailRelay
+from portside.services.email_resend import EmailResender
 from portside.services.tracking_retention import EventRetention
+from portside.services.turn_recovery import TurnRecovery
 from portside.storage.database import Database
 from portside.storage.migrate import upgrade_async
 from portside.web import (
@@ -39,6 +45,7 @@ from portside.web import (
     case_routes,
     coupon_routes,
     email_routes,
+    erasure_routes,
     intent_routes,
     metrics_routes,
     pages,
@@ -140,16 +147,22 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     settings = settings.with_secret()
     # Its own registry: two applications in one process count apart.
     metrics = NodeMetrics()
+    # Made here: the pages' Content-Security-Policy names where its URLs point.
+    files = make_file_store(settings)
+    # Begun by the server on SIGTERM (serving.py): /readyz answers 503 from then on.
+    drain = Drain()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             await upgrade_async(settings.effective_database_url)
-        db = Database(settings.effective_database_url)
+        db = Database(settings.effective_database_url, pool=int(settings.limits.database_pool))
         bus = make_bus(settings, metrics)
         await bus.start()
         translators = make_translators(settings)
         translators.start()
+        # Rate limits every node counts in together (each node alone without Redis).
+        windows = RedisWindows(settings.redis_url) if settings.redis_url else None
         services = Services(
             settings=settings,
             db=db,
@@ -157,8 +170,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
             clock=SystemClock(),
             translators=translators,
             metrics=metrics,
-            files=make_file_store(settings),
+            files=files,
             media=StandardMediaProcessor(workers=int(settings.limits.media_workers)),
+            shared_windows=windows,
         )
         hub = Hub(services)
         desk = Desk(services, hub)
@@ -166,9 +180,27 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         app.state.hub = hub
         app.state.desk = desk
         desk.start()
+        # Shoppers' online state, kept in the database for every node to read.
+        online = OnlineVisitors(services)
+        app.state.online = online
+        online.start()
+
+        async def close_clients() -> None:
+            # A node that stops ends no presence: its clients reconnect to the others.
+            desk.leaving()
+            online.leaving()
+            await hub.close_all()
+
+        # What /readyz checks; at the end of a drain, the clients are asked to reconnect.
+        redis_probe = RedisProbe(settings.redis_url) if settings.redis_url else None
+        app.state.readiness = Readiness(db, drain, redis_probe.ping if redis_probe else None)
+        drain.closes_with(close_clients, lambda: hub.connection_count)
         # Agents' replies to shoppers who left go out by email (the store's SMTP server).
         relay = EmailRelay(services, SmtpTransport(), hub.has_visitor)
         await relay.start()
+        # Emails a stopped node left half-sent: sent by one node (a leased job).
+        resender = EmailResender(services, relay)
+        resender.start()
         # Shopping-behaviour events older than each store keeps them: now, then hourly.
         retention = EventRetention(services)
         retention.start()
@@ -182,24 +214,36 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         app.state.bot = bot  # reads shoppers' messages for agents' suggested replies
         trainer = None if bot is None else make_trainer(services, bot)
         app.state.trainer = trainer
+        recovery = None
         if bot is not None:
             await bot.start()
+            # Shoppers' turns a dead node left unanswered: answered here, by one node.
+            recovery = TurnRecovery(services, bot.recover)
+            recovery.start()
         try:
             yield
         finally:
+            if recovery is not None:
+                await recovery.close()
+            await resender.close()
             # Before the hub closes: it still knows which shoppers are here.
             await relay.close()
             await engine.close()
             await retention.close()
             await sweeper.close()
-            await hub.close_all()
+            await close_clients()
             await desk.close()
+            await online.close()
             if trainer is not None:
                 await trainer.close()
             if bot is not None:
                 await bot.close()
             await translators.aclose()
             await bus.close()
+            if windows is not None:
+                await windows.close()
+            if redis_probe is not None:
+                await redis_probe.close()
             await db.close()
 
     app = FastAPI(
@@ -211,9 +255,11 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.metrics = metrics
+    app.state.drain = drain
     install_error_handlers(app)
     app.include_router(auth_routes.router)
     app.include_router(api.router)
+    app.include_router(erasure_routes.router)
     app.include_router(attachment_routes.router)
     app.include_router(analytics_routes.router)
     app.include_router(case_routes.router)
@@ -230,7 +276,7 @@ def create_app(settings: Settings, *, migrate: bool = True) -> FastAPI:
     app.include_router(metrics_routes.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, file_origins=[files.origin] if files.origin else [])
     # Added last, so outermost: live frames skip the HTTP layers.
     app.add_middleware(ws.WebSocketEndpoints)
     return app

@@ -48,6 +48,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+# When a node dies its shoppers' widgets all reconnect to the others within a fraction
+# of a second. With uvicorn's 2,048 the listen queue overflowed (5,500 connects at once,
+# bench/cluster.py) and each dropped SYN waited for the kernel's retransmission, 1 s,
+# 3 s, 7 s...: reconnects took 25 s at the median. The kernel caps this at somaxconn.
+DEFAULT_BACKLOG = 8192
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     from pathlib import Path
 
@@ -63,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-migrate", action="store_true", help="do not upgrade the schema")
+    serve.add_argument(
+        "--backlog",
+        type=_positive_int,
+        default=DEFAULT_BACKLOG,
+        help=f"connections waiting to be accepted (default {DEFAULT_BACKLOG}; "
+        "the kernel caps it at net.core.somaxconn)",
+    )
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
@@ -132,6 +156,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from portside.app import create_app
+    from portside.serving import GRACEFUL_S, serve
 
     if not args.no_migrate:
         upgrade(settings.effective_database_url)
@@ -141,7 +166,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         f"Portside on http://{args.host}:{args.port}/  (console: /console/, demo: /demo/)",
         flush=True,
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
@@ -152,9 +177,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # The protocol has its own heartbeat (docs/protocol.md); a second one at the
         # WebSocket layer would double the idle traffic of every connection.
         ws_ping_interval=None,
-        proxy_headers=False,
-        timeout_graceful_shutdown=5,
+        # X-Forwarded-For and -Proto are believed from the trusted proxies only: the
+        # rightmost address not theirs becomes the client's (rate limits, /metrics).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies) or None,
+        timeout_graceful_shutdown=GRACEFUL_S,
+        backlog=args.backlog,
     )
+    # SIGTERM drains first: /readyz says 503, then the sockets close (serving.py).
+    serve(config, app.state.drain, settings.drain_s)
     return 0
 
 

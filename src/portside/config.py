@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import secrets
@@ -50,6 +51,15 @@ class Limits:
     uploads_per_minute_per_ip: int = 60
     file_url_s: int = 300
     media_workers: int = 2
+    # Connections a node keeps open to PostgreSQL, and as many again at a peak: the
+    # nodes together must stay under the server's max_connections (docs/deploy.md).
+    database_pool: int = 20
+    # Shoppers' turns left unanswered (their node died): answered by another node once
+    # they are this old (services/turn_recovery.py); 600 or more: never.
+    turn_recovery_s: float = 15.0
+    # A `pending` email untouched this long past its next try was cut off (its node
+    # died): another node sends it (services/email_resend.py).
+    email_stalled_s: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,12 @@ class Settings:
     s3_access_key_id: str = ""
     s3_secret_access_key: str = ""
     s3_prefix: str = ""
+    # After SIGTERM, how long /readyz answers 503 (so a load balancer stops sending new
+    # clients) before the node closes its sockets and stops (serving.py). 0: at once.
+    drain_s: float = 5.0
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed: the client address rate limits count, and https.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def effective_database_url(self) -> str:
@@ -110,6 +126,8 @@ class Settings:
             limits=limits,
             metrics_token=env.get("PORTSIDE_METRICS_TOKEN", "").strip(),
             **{name: env.get(f"PORTSIDE_{name.upper()}", "").strip() for name in S3_SETTINGS},  # type: ignore[arg-type]
+            drain_s=_seconds(env, "PORTSIDE_DRAIN_S", 5.0),
+            trusted_proxies=_trusted_proxies(env.get("PORTSIDE_TRUSTED_PROXIES", "")),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
 
@@ -153,6 +171,36 @@ def _number(env: Mapping[str, str], name: str, default: int | float) -> int | fl
     if not math.isfinite(value) or value <= 0:
         raise SettingsError(f"{name} must be a positive number, got {raw!r}")
     return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A duration that may be zero (unlike the limits)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise SettingsError(f"{name} must be 0 or more seconds, got {raw!r}")
+    return value
+
+
+def _trusted_proxies(raw: str) -> tuple[str, ...]:
+    """Addresses and networks, comma-separated: `127.0.0.1`, `10.0.0.0/8`, `::1`."""
+    proxies = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            proxies.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingsError(
+                "PORTSIDE_TRUSTED_PROXIES must list IP addresses or networks separated by "
+                f"commas (like 127.0.0.1,10.0.0.0/8), got {item!r}"
+            ) from None
+    return tuple(proxies)
 
 
 def _database_url(url: str) -> str:

@@ -163,7 +163,21 @@ class TranslationUnavailable(PortsideError):
 
 
 class ServiceUnavailable(PortsideError):
-    """A backing service (database) is unreachable: the client should retry."""
+    """A backing service is unreachable or missing. With `retry_after` (seconds) it is
+    passing (the database restarting): nothing was stored and the client should send
+    the same request again after that long."""
 
     code = "unavailable"
     status = 503
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class InternalError(PortsideError):
+    """A fault of ours, not the client's: what a client is told instead of nothing when
+    handling its frame failed unexpectedly (the traceback goes to the log)."""
+
+    code = "internal_error"
+    status = 500

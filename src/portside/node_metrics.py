@@ -116,6 +116,12 @@ class NodeMetrics:
             "from the log.",
             registry=r,
         )
+        self._turns_recovered = Counter(
+            "portside_turns_recovered",
+            "Shoppers' turns found unanswered in the log (their node died) and handed to "
+            "this node's AI agent.",
+            registry=r,
+        )
         self._connections_by_kind = _Children(self._connections.labels, CONNECTION_KINDS)
         self._messages_by_author = _Children(
             self._messages.labels, [author.value for author in ActorType]
@@ -151,6 +157,9 @@ class NodeMetrics:
 
     def bus_publish_failed(self) -> None:
         self._bus_failures.inc()
+
+    def turns_recovered(self, count: int) -> None:
+        self._turns_recovered.inc(count)
 
     # Read at scrape time.
 

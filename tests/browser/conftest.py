@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -77,6 +78,23 @@ async def fake() -> AsyncIterator[FakeLlm]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
+    async with _chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+async def microphone_browser() -> AsyncIterator[Browser]:
+    """Chromium with a fake microphone (it beeps). A context made with
+    `permissions=["microphone"]` records it; any other is refused the microphone, as a
+    shopper who said no. (`--use-fake-ui-for-media-stream` would allow every page.)"""
+    async with _chromium(
+        "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required"
+    ) as browser:
+        yield browser
+
+
+@contextlib.asynccontextmanager
+async def _chromium(*args: str) -> AsyncIterator[Browser]:
     if not HAVE_CHROMIUM:
         pytest.fail(
             "Browser tests need Chromium: install Debian's `chromium` package "
@@ -85,7 +103,9 @@ async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", *args],
         )
-        yield browser
-        await browser.close()
+        try:
+            yield browser
+        finally:
+            await browser.close()

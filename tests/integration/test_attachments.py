@@ -213,6 +213,50 @@ async def test_pdf_downloads_as_an_attachment_and_voice_notes_play_as_aac(
     assert got.headers["content-disposition"].startswith('attachment; filename="receipt.pdf"')
 
 
+async def test_a_browser_recording_is_taken_and_stored_as_aac(
+    server: LiveServer, store: StoreFixture
+) -> None:
+    # What Chromium's MediaRecorder uploads: WebM/Opus with no duration in its header.
+    _visitor, token = await shopper_token(server, store)
+    answer = await upload(
+        server, store, token, media_files.browser_recording(2.0, 2), name="voice-note.webm"
+    )
+    assert answer.status_code == 201, answer.text
+    voice = answer.json()
+    assert (voice["kind"], voice["content_type"], voice["name"]) == (
+        "voice",
+        "audio/mp4",
+        "voice-note.webm",
+    )
+    assert 1900 <= voice["duration_ms"] <= 2100
+
+
+async def test_welcome_tells_the_widget_what_it_may_send(
+    server: LiveServer, store: StoreFixture
+) -> None:
+    async with widget(server.ws_url, store.widget_key, store.origin) as shopper:
+        welcome = await shopper.expect("welcome")
+    assert welcome["attachments"] == {
+        "kinds": ["image", "file", "voice"],
+        "max_image_mb": 10,
+        "max_file_mb": 10,
+        "max_voice_s": 120,
+    }
+    agent = store.agents[0]
+    async with contextlib.aclosing(
+        await login(server.base_url, agent["email"], agent["password"])
+    ) as http:
+        put = await http.put(
+            "/api/v1/settings/attachments", json={"kinds": ["voice", "image"], "max_voice_s": 30}
+        )
+        assert put.status_code == 200, put.text
+    # What the widget reads to offer its recorder and stop it at the store's limit.
+    async with widget(server.ws_url, store.widget_key, store.origin) as shopper:
+        welcome = await shopper.expect("welcome")
+    assert welcome["attachments"]["kinds"] == ["image", "voice"]
+    assert welcome["attachments"]["max_voice_s"] == 30
+
+
 async def test_agent_sends_a_photo_from_the_console_api(
     server: LiveServer, store: StoreFixture
 ) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from portside.agent.replies import default_replies
 from portside.services.context import Services
 from portside.services.demo import DEMO_STORE_KEY, do_seed_demo
 from portside.services.media_settings import check_speech, check_vision
@@ -260,3 +261,82 @@ async def _eventually(read: Any, expected: Any) -> None:
             return
         await asyncio.sleep(0.05)
     assert await read() == expected
+
+
+async def _case(svc: Services, store_id: int, case_id: int) -> dict[str, Any]:
+    row = await svc.db.read(lambda conn: case_store.find_case(conn, store_id, case_id))
+    assert row is not None
+    return dict(row.data)
+
+
+async def test_a_photos_label_is_the_returns_reason_when_the_shopper_gives_none(
+    bot_svc: Services, bot_server: LiveServer, demo: int, fake: FakeMediaAi
+) -> None:
+    await _configure(bot_svc, demo, speech=None, vision=_endpoint(fake))
+    fake.description, fake.label = "Una camisa con la costura rota.", "damaged_item"
+    replies = default_replies()
+    async with widget(bot_server.ws_url, DEMO_STORE_KEY, bot_server.origin) as shopper:
+        token = (await shopper.expect("welcome"))["visitor"]["token"]
+        await ask(shopper, "hola, quiero devolver la camisa del pedido #10233")
+        why = await ask(shopper, "150-0001")
+        seen = await _send(bot_server, shopper, token, media_files.png(), "a.png")
+        opened = await ask(shopper, "prefiero el reembolso")
+    assert why["data"]["bot"]["flow"]["step"] == "reason"
+    # The photo answers why: the bot says what it saw and asks the next question.
+    assert seen["data"]["text"] == replies.phrase("es", "return_reason_from_photo", "damaged")
+    assert seen["data"]["bot"]["flow"]["reason"] == "damaged"
+    # The description is for the agents, written in the store's language.
+    assert "written in the language en" in fake.visions[-1]["texts"][0]
+    data = await _case(bot_svc, demo, opened["data"]["bot"]["case_id"])
+    assert (data["reason"], data["reason_by"]) == ("damaged", "photo")
+    assert data["photos"] == [seen["attachment"]["id"]]
+    # The shopper sent a photo: not asked for one.
+    assert replies.say("es", "return_photo") not in opened["data"]["text"]
+
+
+async def test_a_photo_of_the_wrong_item_starts_the_return_and_says_why(
+    bot_svc: Services, bot_server: LiveServer, demo: int, fake: FakeMediaAi
+) -> None:
+    await _configure(bot_svc, demo, speech=None, vision=_endpoint(fake))
+    fake.description, fake.label = "A blue silk dress; the order was a linen shirt.", "wrong_item"
+    replies = default_replies()
+    async with widget(bot_server.ws_url, DEMO_STORE_KEY, bot_server.origin) as shopper:
+        token = (await shopper.expect("welcome"))["visitor"]["token"]
+        started = await _send(bot_server, shopper, token, media_files.png(), "dress.png")
+        await ask(shopper, "LP10233")
+        why = await ask(shopper, "my postcode is 150-0001")
+        opened = await ask(shopper, "a refund please")
+    assert started["data"]["text"] == replies.say("en", "ask_order_number")
+    assert started["data"]["bot"]["flow"]["photo_reason"] == "wrong_item"
+    # Proved: the reason is not asked, the photo said it.
+    assert why["data"]["text"] == replies.phrase("en", "return_reason_from_photo", "wrong_item")
+    data = await _case(bot_svc, demo, opened["data"]["bot"]["case_id"])
+    assert (data["order"], data["reason"], data["resolution"]) == (
+        "LP10233",
+        "wrong_item",
+        "refund",
+    )
+    assert data["photos"] == [started["attachment"]["id"]]
+
+
+async def test_a_payment_error_screenshot_goes_to_the_payment_not_a_return(
+    bot_svc: Services, bot_server: LiveServer, demo: int, fake: FakeMediaAi
+) -> None:
+    await _configure(bot_svc, demo, speech=None, vision=_endpoint(fake))
+    fake.description, fake.label = "A checkout page: 'Your card was declined'.", "payment_error"
+    topic = default_replies().topic("en", "payment_problem")
+    async with widget(bot_server.ws_url, DEMO_STORE_KEY, bot_server.origin) as shopper:
+        token = (await shopper.expect("welcome"))["visitor"]["token"]
+        # "My money back" would be a refund, and so a return: the screenshot says payment.
+        shot = await _send(
+            bot_server, shopper, token, media_files.png(), "s.png", "I want my money back"
+        )
+        # In a return flow too: the screenshot is not the return's evidence.
+        await ask(shopper, "I want to return my order LP10233")
+        asking = await ask(shopper, "150-0001")
+        again = await _send(bot_server, shopper, token, media_files.png(), "t.png")
+    for answer in (shot, again):
+        assert answer["data"]["bot"]["intent"] == "payment_problem"
+        assert "flow" not in answer["data"]["bot"]
+        assert topic in answer["data"]["text"]
+    assert asking["data"]["bot"]["flow"]["step"] == "reason"

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from portside.bus.memory import MemoryEventBus
 from portside.bus.redis import RedisEventBus
 from portside.domain.ports import EventBus
+from tests.support.server import redis_db
 
 REDIS_URL = os.environ.get("PORTSIDE_TEST_REDIS_URL", "")
 BACKENDS = ["memory"] + ([pytest.param("redis", marks=pytest.mark.redis)] if REDIS_URL else [])
@@ -313,11 +314,10 @@ async def _pubsub_client_ids(admin: Redis, name: str) -> list[str]:
 async def test_deployments_on_other_redis_databases_do_not_hear_each_other(
     topic: Callable[[str], str],
 ) -> None:
-    base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
     ours, theirs, our_peer = (
-        RedisEventBus(f"{base}/14"),
-        RedisEventBus(f"{base}/15"),
-        RedisEventBus(f"{base}/14"),
+        RedisEventBus(redis_db(14)),
+        RedisEventBus(redis_db(15)),
+        RedisEventBus(redis_db(14)),
     )
     for bus in (ours, theirs, our_peer):
         await bus.start()

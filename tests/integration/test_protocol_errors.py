@@ -11,7 +11,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from portside.services.context import Services
-from tests.support.clients import WsClient, client_id, widget
+from tests.support.clients import WsClient, client_id, login, widget
 from tests.support.factories import StoreFixture, make_store, services_for
 from tests.support.server import LiveServer
 
@@ -239,3 +239,21 @@ async def test_an_address_that_keeps_making_new_shoppers_is_refused_but_returnin
     hello = {"token": tokens[0]}
     async with widget(live.ws_url, shop.widget_key, shop.origin, hello=hello) as returning:
         assert (await returning.expect("welcome"))["visitor"]["token"]
+
+
+async def test_an_origin_taken_away_is_refused_at_once_on_the_node_that_changed_it(
+    server: LiveServer, store: StoreFixture
+) -> None:
+    # The node keeps stores found by widget key a few seconds (services/store_keys.py);
+    # a change made through it must not wait for that.
+    async with widget(server.ws_url, store.widget_key, store.origin) as shopper:
+        await shopper.expect("welcome")
+    admin = await login(server.base_url, store.agents[0]["email"], store.agents[0]["password"])
+    changed = await admin.patch(
+        "/api/v1/store", json={"allowed_origins": ["https://elsewhere.example"]}
+    )
+    assert changed.status_code == 200, changed.text
+    await admin.aclose()
+    async with widget(server.ws_url, store.widget_key, store.origin) as shopper:
+        assert await shopper.closed_with() == 4403
+        assert shopper.backlog[0]["code"] == "origin_not_allowed"

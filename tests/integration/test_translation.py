@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from portside.storage import store_store
+from tests.support import media_files
 from tests.support.clients import WsClient, client_id, console, login, widget
 from tests.support.factories import StoreFixture, make_store, services_for
 from tests.support.fake_llm import FakeLlm, fake_llm
@@ -357,3 +358,88 @@ async def test_translation_settings_are_checked(admin: httpx.AsyncClient) -> Non
         "provider": "off",
         "timeout_ms": 8000,
     }
+
+
+def agent_message(frame: dict[str, Any]) -> bool:
+    return from_agent(frame) and frame["event"]["type"] == "message.created"
+
+
+async def agent_upload(admin: httpx.AsyncClient, data: bytes, name: str) -> dict[str, Any]:
+    response = await admin.post("/api/v1/uploads", content=data, headers={"X-Filename": name})
+    assert response.status_code == 201, response.text
+    attachment: dict[str, Any] = response.json()
+    return attachment
+
+
+async def test_a_translated_reply_carries_its_attachments_as_they_are(
+    server: LiveServer, shop: StoreFixture, admin: httpx.AsyncClient, fake: FakeLlm
+) -> None:
+    await translate_with_llm(admin, fake)
+    fake.answer = DE_REPLY
+    photo = await agent_upload(admin, media_files.png(600, 400), "etikett.png")
+    label = await agent_upload(admin, media_files.pdf(), "label.pdf")
+    async with (
+        console(server.ws_url, admin) as desk,
+        widget(server.ws_url, shop.widget_key, shop.origin, hello={"context": GERMAN}) as shopper,
+    ):
+        await desk.expect("welcome")
+        conversation_id = (await german_shopper_writes(shopper, "Hallo?"))["conversation_id"]
+        answer = await reply(
+            desk, conversation_id, ZH_REPLY, translate=True, attachments=[photo["id"], label["id"]]
+        )
+        assert answer["type"] == "ack", answer
+        received = await shopper.expect("event", timeout=10, where=agent_message)
+    data = received["event"]["data"]
+    # The text is translated; the attachments go as they were uploaded, names and all.
+    assert data["text"] == DE_REPLY
+    assert data["original"] == {"text": ZH_REPLY, "language": "zh"}
+    assert [(a["id"], a["name"], a["kind"]) for a in data["attachments"]] == [
+        (photo["id"], "etikett.png", "image"),
+        (label["id"], "label.pdf", "file"),
+    ]
+    # Only the text reached the LLM: no file, no file name.
+    assert len(fake.requests) == 1
+    sent = json.dumps(fake.requests[0])
+    assert "etikett" not in sent and "label.pdf" not in sent
+
+
+@pytest.mark.parametrize("translator", [True, False])
+async def test_a_reply_of_attachments_only_goes_with_translation_on(
+    server: LiveServer,
+    shop: StoreFixture,
+    admin: httpx.AsyncClient,
+    fake: FakeLlm,
+    translator: bool,
+) -> None:
+    """Nothing to translate: it goes as it is, whether or not a translator is set up."""
+    if translator:
+        await translate_with_llm(admin, fake)
+    photo = await agent_upload(admin, media_files.png(), "seam.png")
+    async with (
+        console(server.ws_url, admin) as desk,
+        widget(server.ws_url, shop.widget_key, shop.origin, hello={"context": GERMAN}) as shopper,
+    ):
+        await desk.expect("welcome")
+        conversation_id = (await german_shopper_writes(shopper, "Hallo?"))["conversation_id"]
+        answer = await reply(desk, conversation_id, "", translate=True, attachments=[photo["id"]])
+        assert answer["type"] == "ack", answer
+        received = await shopper.expect("event", timeout=10, where=agent_message)
+    data = received["event"]["data"]
+    assert data["text"] == ""
+    assert [a["id"] for a in data["attachments"]] == [photo["id"]]
+    assert "original" not in data and "translation" not in data
+    assert fake.requests == []
+
+    # Over the REST API as well.
+    another = await agent_upload(admin, media_files.png(), "back.png")
+    path = f"/api/v1/conversations/{conversation_id}/messages"
+    body = {
+        "client_id": client_id(),
+        "text": "  ",
+        "translate": True,
+        "attachments": [another["id"]],
+    }
+    response = await admin.post(path, json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["event"]["data"]["attachments"][0]["id"] == another["id"]
+    assert fake.requests == []

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from portside.services.identity import AgentIdentity
 from portside.services.stores import do_update_store
 from tests.support.clients import client_id, console, login, widget
+from tests.support.cluster import ClusterKit
 from tests.support.factories import make_store, services_for
 from tests.support.server import POSTGRES_URL, REDIS_URL, LiveServer
 
@@ -19,27 +18,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def nodes(
-    server: LiveServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[list[LiveServer]]:
-    if server.database_url != POSTGRES_URL:
-        pytest.skip("two nodes share the PostgreSQL database")
-    started = []
-    for _node in ("a", "b"):
-        node = LiveServer(
-            data_dir=server.data_dir,  # the same secret key: tokens work on both
-            database_url=POSTGRES_URL,
-            env={
-                "PORTSIDE_REDIS_URL": REDIS_URL,
-                "PORTSIDE_LOGINS_PER_MINUTE": "1000",
-                "PORTSIDE_AGENT": "off",
-            },
-        )
-        node.start()
-        started.append(node)
-    yield started
-    for node in started:
-        node.stop()
+def nodes(cluster: ClusterKit) -> list[LiveServer]:
+    return cluster.start(2, PORTSIDE_AGENT="off").nodes
 
 
 async def test_shopper_on_one_node_and_agent_on_another_talk_live(

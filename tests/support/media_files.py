@@ -98,3 +98,29 @@ def voice(seconds: float, container: str = "wav", rate: int = 16000) -> bytes:
         for packet in stream.encode(None):
             target.mux(packet)
     return out.getvalue()
+
+
+def browser_recording(seconds: float, channels: int = 1) -> bytes:
+    """A voice note as Chromium's MediaRecorder makes it (`audio/webm;codecs=opus`):
+    Opus at 48 kHz in WebM written as a live stream, so its header has no duration and
+    it has no cues; only decoding tells how long it is."""
+    rate = 48000
+    layout = "mono" if channels == 1 else "stereo"
+    out = io.BytesIO()
+    samples = int(seconds * rate)
+    t = np.arange(samples) / rate
+    tone = (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
+    pcm = np.repeat(tone, channels)  # packed: each sample once per channel, interleaved
+    with av.open(out, "w", format="webm", options={"live": "1"}) as target:
+        stream = target.add_stream("libopus", rate=rate)
+        stream.layout = layout
+        step = rate // 50  # 20 ms, Opus's frame
+        for start in range(0, samples, step):
+            chunk = pcm[start * channels : (start + step) * channels].reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout=layout)
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                target.mux(packet)
+        for packet in stream.encode(None):
+            target.mux(packet)
+    return out.getvalue()

@@ -18,6 +18,12 @@ POSTGRES_URL = os.environ.get("PORTSIDE_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("PORTSIDE_TEST_REDIS_URL", "")
 
 
+def redis_db(number: int) -> str:
+    """The test Redis, on database `number` (keys and channels of its own)."""
+    base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
+    return f"{base}/{number}"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -68,10 +74,15 @@ class LiveServer:
             **os.environ,
             "PORTSIDE_DATA_DIR": str(self.data_dir),
             "PORTSIDE_DATABASE_URL": self.database_url,
+            # Stopped by SIGTERM without the 5 s drain a load balancer needs; the drain's
+            # own tests set it (test_readiness.py).
+            "PORTSIDE_DRAIN_S": "0",
+            # The suite runs a dozen servers on one PostgreSQL (max_connections 100).
+            "PORTSIDE_DATABASE_POOL": "5",
             **self.env,
         }
 
-    def start(self) -> None:
+    def start(self, ready_within: float = 30) -> None:
         self.port = self.port or free_port()
         self.log_path = self.data_dir / f"server-{self.port}.log"
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -82,7 +93,7 @@ class LiveServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + ready_within
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log()}")
@@ -101,6 +112,14 @@ class LiveServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL: the node dies mid-traffic, with no goodbye to anyone."""
+        if self.process is None:
+            return
+        self.process.kill()
+        self.process.wait()
         self.process = None
 
     def log(self) -> str:

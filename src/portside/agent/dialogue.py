@@ -28,6 +28,7 @@ from portside.agent.flows import (
 )
 from portside.agent.intents import Prediction
 from portside.agent.replies import Replies
+from portside.agent.returns import RETURN, note_photo, photo_notes
 from portside.agent.sizing import SizeAdvice
 from portside.commerce.shipping import Shipping
 
@@ -71,6 +72,10 @@ class Turn:
     last_intent: str | None = None
     # The store's rule: a refund asked for an order above this amount goes to a person.
     refund_above: Decimal | None = None
+    # Photos sent with this turn, and the return reason their vision label shows
+    # (agent/media.py): a return flow keeps them as notes (agent/returns.py).
+    photos: int = 0
+    photo_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -195,7 +200,10 @@ class Dialogue:
         number = turn.order_number
         order = turn.order
         if state.get("order") and state["order"] != number and number is not None:
-            state = {"name": state["name"]}  # another order than the one asked about
+            # Another order than the one asked about (the photos sent stay noted).
+            state = {"name": state["name"], **photo_notes(state)}
+        if state["name"] == RETURN and turn.photos:
+            state = note_photo(state, turn.photo_reason)
         step = order_step(
             self.replies,
             lang,
@@ -207,12 +215,16 @@ class Dialogue:
             turn.order_products,
             turn.today,
         )
+        flow = step.flow
+        if flow is not None and flow.get("name") == RETURN:
+            # Asking for the order number or the proof, the photos stay noted.
+            flow = {**photo_notes(state), **flow}
         return Reply(
             step.text,
             state["name"],
             True,
             step.handoff,
-            flow=step.flow,
+            flow=flow,
             action=step.action,
             verified=step.verified,
             payload=step.payload,

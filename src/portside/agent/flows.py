@@ -73,7 +73,7 @@ def order_step(
         if name == ORDER_STATUS:
             return Step(status_text(replies, lang, order), None, verified=number)
         if name == RETURN:
-            return start_return(replies, lang, order, products or {}, today)
+            return start_return(replies, lang, order, products or {}, today, state)
         if name == ADDRESS:
             return start_address(replies, lang, order)
         return _offer_cancel(replies, lang, order)

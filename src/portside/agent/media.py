@@ -11,7 +11,9 @@ A photo is described for the agents by the store's vision provider when it has o
 goes by the caption and where the conversation stands. A photo inside a return flow is
 that return's evidence: the case the flow opens lists it (`data["photos"]`), and a
 photo sent once the case is open is added to it. A damaged or wrong item (by its label,
-or a caption like "it arrived like this") starts the return flow.
+or a caption like "it arrived like this") starts the return flow, and its label is the
+return's reason unless the shopper gives one in words. A screenshot of a failed payment
+is about the payment, never a return's evidence.
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ LABEL_INTENTS = {
     "payment_error": "payment_problem",
     "size_label": "size_fit",
 }
+# The return reason a label shows (agent/returns.py).
+LABEL_REASONS = {"damaged_item": "damaged", "wrong_item": "wrong_item"}
+PAYMENT_ERROR = "payment_error"
 # A photo with a caption read as one of these is about the item as it arrived.
 DAMAGE_INTENTS = frozenset({RETURN, "delivery_problem", "complaint", "refund_request"})
 # Below this, the caption's own intent gives way to the photo's label.
@@ -198,8 +203,10 @@ def photo_intent(
     replies: Replies, lang: str, heard: Heard, caption: str, prediction: Prediction
 ) -> Prediction:
     """What a turn with photos asks for: the caption's intent when it is sure and about
-    something else; a return when the photo shows a damaged or wrong item (its label, or
-    a caption like "it arrived like this"); what its label says otherwise."""
+    something else; the payment problem for a screenshot of a failed payment, whatever
+    refund or damage the caption speaks of; a return when the photo shows a damaged or
+    wrong item (its label, or a caption like "it arrived like this"); what its label
+    says otherwise."""
     if not heard.photos:
         return prediction
     by_label = [LABEL_INTENTS[label] for label in heard.labels if label in LABEL_INTENTS]
@@ -207,15 +214,36 @@ def photo_intent(
     words = replies.words(lang, "photo_damage_words") | replies.words("en", "photo_damage_words")
     damage = any(word in said for word in words)
     caption_sure = bool(said) and prediction.confidence >= CAPTION_SURE
-    if damage or (said and prediction.intent in DAMAGE_INTENTS and caption_sure):
-        chosen: str | None = RETURN
+    if shows_payment_error(heard) and not (
+        caption_sure and prediction.intent not in DAMAGE_INTENTS
+    ):
+        chosen: str | None = LABEL_INTENTS[PAYMENT_ERROR]
+    elif damage or (said and prediction.intent in DAMAGE_INTENTS and caption_sure):
+        chosen = RETURN
     elif caption_sure:
         return prediction
     else:
-        chosen = by_label[0] if by_label else None
+        # A damaged or wrong item first: the rest can wait for the team.
+        chosen = RETURN if reason_shown(heard) else (by_label[0] if by_label else None)
     if chosen is None:
         return prediction
     return Prediction(chosen, 1.0, prediction.intent, prediction.confidence)
+
+
+def reason_shown(heard: Heard) -> str | None:
+    """The return reason the photos' labels show (a damaged or wrong item), if any."""
+    return next((LABEL_REASONS[label] for label in heard.labels if label in LABEL_REASONS), None)
+
+
+def shows_payment_error(heard: Heard) -> bool:
+    """A screenshot of a failed payment, and no photo of a damaged or wrong item."""
+    return PAYMENT_ERROR in heard.labels and reason_shown(heard) is None
+
+
+def answers_reason(flow: Mapping[str, Any] | None, reason: str | None) -> bool:
+    """A photo whose label shows why, while the return flow asks why: its answer."""
+    flow = flow or {}
+    return bool(reason) and flow.get("name") == RETURN and flow.get("step") == "reason"
 
 
 def case_photos(events: Sequence[Event]) -> list[int]:

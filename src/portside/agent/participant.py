@@ -30,12 +30,15 @@ from portside.agent.media import (
     VOICE_NOT_TRANSCRIBED,
     Heard,
     MediaReader,
+    answers_reason,
     do_acknowledge_photo,
     photo_intent,
+    reason_shown,
+    shows_payment_error,
     with_case_photos,
 )
 from portside.agent.phrasing import DRAFT, LLM, Phraser
-from portside.agent.returns import OPEN_CASE
+from portside.agent.returns import OPEN_CASE, note_photo
 from portside.commerce.shipping import shipping_or_none
 from portside.domain.order_numbers import find_order_refs
 from portside.domain.ports import ChatModel, MediaModels, Subscription
@@ -56,6 +59,7 @@ from portside.services.context import Services
 from portside.services.conversations import ATTACHMENTS_TOPIC, HANDOFFS_TOPIC, TURNS_TOPIC
 from portside.services.intents import find_model_weights
 from portside.services.settings import LlmSettings, read_handoff, read_llm
+from portside.services.turn_recovery import has_bot_reply
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +153,18 @@ class BotParticipant:
             message,
         )
 
+    def recover(self, turn: dict[str, Any]) -> None:
+        """Answer a turn found unanswered in the log (services/turn_recovery.py): after
+        what is under way for its conversation here, and only if still unanswered then
+        (this node may have been answering it)."""
+        self._chain(int(turn["conversation_id"]), self._answer_unanswered, turn)
+
+    async def _answer_unanswered(self, turn: dict[str, Any]) -> Reply | None:
+        conversation_id, event_id = int(turn["conversation_id"]), int(turn["event_id"])
+        if await has_bot_reply(self.svc, conversation_id, event_id):
+            return None
+        return await self.answer(turn)
+
     def _on_handoff(self, _topic: str, message: dict[str, Any]) -> None:
         self._chain(int(message["conversation_id"]), self.write_context, message)
 
@@ -222,12 +238,23 @@ class BotParticipant:
         # Until the shopper's language is known, the bot speaks the store's.
         speaking = lang or store["default_language"]
         flow = _flow(context["recent"])
+        seen = None  # the return reason the photos show
         if heard is not None and heard.photos:
             replies = self.dialogue.replies
             prediction = photo_intent(replies, replies.speaks(speaking), heard, text, prediction)
-            if not text.strip() and (
-                prediction.confidence < 1 or (flow or {}).get("name") == RETURN
+            seen = reason_shown(heard)
+            returning = (flow or {}).get("name") == RETURN
+            if returning and shows_payment_error(heard):
+                # Not this return's evidence: the bot answers about the payment, and the
+                # return flow ends (the shopper may start it again).
+                flow = None
+            elif (
+                not text.strip()
+                and (prediction.confidence < 1 or returning)
+                and not answers_reason(flow, seen)
             ):
+                if returning:
+                    flow = note_photo(dict(flow or {}), seen)
                 said = await do_acknowledge_photo(
                     self.svc, replies, turn, heard=heard, flow=flow, lang=lang, speaking=speaking
                 )
@@ -272,6 +299,8 @@ class BotParticipant:
                 country=context.get("visitor_country"),
                 last_intent=_last_intent(context["recent"]),
                 refund_above=_refund_above(store.get("settings")),
+                photos=len(heard.photos) if heard is not None else 0,
+                photo_reason=seen,
             )
         )
         text_out = reply.text

@@ -5,11 +5,16 @@ item when the order has several, why, and whether the shopper wants a refund or 
 exchange (and for which size, among those in stock); then it opens a case for the
 store's team (`services/bot.py`) and hands the conversation to them with it. The
 shopper's own words about the reason go into the case as they wrote them.
+
+Photos sent in the flow leave notes in its state (`photo`, and `photo_reason` when the
+store's vision provider saw a damaged or wrong item): a photo's reason stands when the
+shopper gives none in words, and a shopper who sent one is not asked for one.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -23,6 +28,8 @@ RETURN_DAYS = 30
 EVIDENCE = frozenset({"damaged", "wrong_item", "not_as_described"})
 OPEN_CASE = "open_case"
 MAX_WORDS = 500
+# What photos sent in the flow leave in its state, whatever step it is at.
+PHOTO_NOTES = ("photo", "photo_reason")
 _NUMBER = re.compile(r"(?<!\d)(\d{1,2})(?!\d)")
 
 
@@ -32,8 +39,10 @@ def start_return(
     order: dict[str, Any],
     products: dict[str, dict[str, Any]],
     today: date | None,
+    notes: Mapping[str, Any] | None = None,
 ) -> Step:
-    """The first step after the proof: can this order be returned, and what next."""
+    """The first step after the proof: can this order be returned, and what next.
+    `notes`: what photos sent so far left in the flow (`PHOTO_NOTES`)."""
     number = order["number"]
     status = order["status"]
     if status == "cancelled":
@@ -55,12 +64,21 @@ def start_return(
         )
         return Step(text, None, handoff="return_window", verified=number)
     items = list(order.get("items") or [])
-    state: dict[str, Any] = {"name": RETURN, "order": number, "verified": True}
+    state: dict[str, Any] = {
+        "name": RETURN,
+        "order": number,
+        "verified": True,
+        **photo_notes(notes or {}),
+    }
     if len(items) > 1:
         state["step"] = "item"
         text = replies.say(lang, "return_which_item", items=_listed(replies, lang, items, products))
         return Step(text, state, verified=number)
     state.update(step="reason", item=0)
+    if state.get("photo_reason"):
+        # The photo already says why.
+        step = _reason(replies, lang, "", state, order, products, words=False)
+        return Step(step.text, step.flow, verified=number)
     text = replies.say(lang, "return_ask_reason", item=_item_name(lang, order, 0, products))
     return Step(text, state, verified=number)
 
@@ -83,18 +101,13 @@ def return_step(
             return Step(replies.say(lang, "return_which_item_again", items=listed), state)
         state = {**state, "item": index, "step": "reason"}
         name = _item_name(lang, order, index, products)
-        # "the dress, it's too small" answers two questions at once.
-        if first_choice(replies, lang, text, "return_reasons") is None:
+        # "the dress, it's too small" answers two questions at once; so does a photo.
+        said = first_choice(replies, lang, text, "return_reasons")
+        if said is None and not state.get("photo_reason"):
             return Step(replies.say(lang, "return_ask_reason", item=name), state)
-        step = "reason"
+        return _reason(replies, lang, text, state, order, products, words=said is not None)
     if step == "reason":
-        words = " ".join(text.split())[:MAX_WORDS]
-        reason = first_choice(replies, lang, text, "return_reasons") or "other"
-        state = {**state, "reason": reason, "words": words, "step": "resolution"}
-        wants = first_choice(replies, lang, text, "resolutions")
-        if wants is None:
-            return Step(replies.say(lang, "return_ask_resolution"), state)
-        return _resolved(replies, lang, text, state, wants, order, products)
+        return _reason(replies, lang, text, state, order, products)
     if step == "resolution":
         wants = first_choice(replies, lang, text, "resolutions")
         if wants is None:
@@ -106,6 +119,20 @@ def return_step(
     if size is None:
         return Step(replies.say(lang, "return_ask_size_again", sizes=", ".join(sizes)), state)
     return _open(replies, lang, {**state, "exchange_for": {"size": size}}, order, products)
+
+
+def photo_notes(state: Mapping[str, Any]) -> dict[str, Any]:
+    """What photos left in a return flow's state (`PHOTO_NOTES`)."""
+    return {key: state[key] for key in PHOTO_NOTES if state.get(key)}
+
+
+def note_photo(state: dict[str, Any], reason: str | None) -> dict[str, Any]:
+    """A return flow's state once a photo was sent in it: the shopper need not be asked
+    for one, and the reason the photo shows stands until they give one in words."""
+    noted = {**state, "photo": True}
+    if reason and not state.get("reason"):
+        noted["photo_reason"] = reason
+    return noted
 
 
 def pick_item(
@@ -154,6 +181,37 @@ def pick_size(text: str, sizes: list[str]) -> str | None:
         if re.search(rf"(?<![A-Z0-9]){re.escape(size.upper())}(?![A-Z0-9])", upper)
     ]
     return found[0] if len(found) == 1 else None
+
+
+def _reason(
+    replies: Replies,
+    lang: str,
+    text: str,
+    state: dict[str, Any],
+    order: dict[str, Any],
+    products: dict[str, dict[str, Any]],
+    *,
+    words: bool = True,
+) -> Step:
+    """Why, from the shopper's answer, else from their photo (`photo_reason`); then
+    refund or exchange. With `words`, the answer is kept as the shopper's words."""
+    said = first_choice(replies, lang, text, "return_reasons")
+    seen = None if said else state.get("photo_reason")
+    kept = " ".join(text.split())[:MAX_WORDS] if words else ""
+    state = {
+        **state,
+        "reason": said or seen or "other",
+        "words": kept or state.get("words") or None,
+        "step": "resolution",
+    }
+    if seen:
+        state["reason_by"] = "photo"
+    wants = first_choice(replies, lang, text, "resolutions")
+    if wants is not None:
+        return _resolved(replies, lang, text, state, wants, order, products)
+    if seen:
+        return Step(replies.phrase(lang, "return_reason_from_photo", str(seen)), state)
+    return Step(replies.say(lang, "return_ask_resolution"), state)
 
 
 def _resolved(
@@ -206,7 +264,7 @@ def _open(
         resolution=what,
     )
     reason = str(state.get("reason") or "other")
-    if reason in EVIDENCE:
+    if reason in EVIDENCE and not state.get("photo"):
         text += " " + replies.say(lang, "return_photo")
     case = {
         "kind": "exchange" if resolution == "exchange" else "return",
@@ -225,6 +283,7 @@ def _open(
             if item
             else [],
             "reason": reason,
+            **({"reason_by": "photo"} if state.get("reason_by") == "photo" else {}),
             "resolution": resolution,
             "exchange_for": exchange_for,
             "photos": [],

@@ -99,6 +99,7 @@ class RedisEventBus:
         self._publisher: Redis | None = None
         self._listener: Redis | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._serving: set[asyncio.Task[None]] = set()  # the reader's writer and reading
         self._closed = False
         # State of the current pub/sub connection, owned by the reader task.
         self._wake = asyncio.Event()  # topics changed or a flush is waiting
@@ -138,8 +139,7 @@ class RedisEventBus:
         self._closed = True
         for task in (self._reader, self._resuming):
             if task is not None:
-                task.cancel()
-                await asyncio.wait([task])
+                await _cancel(task, self._serving)
         self._reader = self._resuming = None
         for waiter in (*self._flushes, *itertools.chain(*self._pings.values())):
             if not waiter.done():
@@ -270,8 +270,10 @@ class RedisEventBus:
     async def _serve(self, pubsub: PubSub) -> None:
         self._wake.set()  # the writer subscribes every topic on the new connection
         async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(self._write(pubsub))
-            tasks.create_task(self._read(pubsub))
+            self._serving = {
+                tasks.create_task(self._write(pubsub)),
+                tasks.create_task(self._read(pubsub)),
+            }
 
     def _connection_lost(self) -> None:
         self._linked = False
@@ -346,3 +348,17 @@ class RedisEventBus:
                 subscription.handler(topic, message)
             except Exception:  # one broken subscriber must not starve the others
                 log.exception("bus handler failed on %s", topic)
+
+
+async def _cancel(task: asyncio.Task[None], helpers: set[asyncio.Task[None]]) -> None:
+    """Cancel `task` (and the tasks it waits on) until it has ended.
+
+    Once is not always enough on Python 3.11: asyncio.wait_for, which redis-py's sends go
+    through, swallows a cancel that lands as its send completes, and the writer then
+    waits for work forever, and so does node shutdown (fixed in Python 3.12).
+    """
+    while not task.done():
+        task.cancel()
+        for helper in helpers:
+            helper.cancel()
+        await asyncio.wait([task], timeout=0.1)

@@ -38,6 +38,9 @@ class EventType(StrEnum):
     # (services/attachments.py); agents only.
     ATTACHMENT_TRANSCRIBED = "attachment.transcribed"
     ATTACHMENT_DESCRIBED = "attachment.described"
+    # A voice note's transcript, the words alone, for the shopper too: written with
+    # `attachment.transcribed` when the store shows transcripts to shoppers.
+    ATTACHMENT_TRANSCRIPT_SHARED = "attachment.transcript_shared"
 
 
 class ActorType(StrEnum):

@@ -186,6 +186,10 @@ class FileStore(Protocol):
     """Where attachments' bytes live (files/local.py, files/s3.py). Keys are made by
     Portside (services/attachments.py), never by a client."""
 
+    # Where its URLs point when not at Portside itself (S3: the bucket's origin, which
+    # the pages' Content-Security-Policy must allow); None for Portside's /files/ URLs.
+    origin: str | None
+
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
     async def get(self, key: str) -> bytes:

@@ -1,10 +1,21 @@
-"""Sliding-window rate limits, kept in memory on one node."""
+"""Sliding-window rate limits: kept in memory on one node, or counted by all the nodes
+together in a store they share (`SharedWindows`, Redis: bus/redis_windows.py)."""
 
 from __future__ import annotations
 
 from collections import deque
+from typing import Protocol
 
 from portside.clock import Clock
+
+
+class SharedWindows(Protocol):
+    """Sliding windows that every node counts in, with SlidingWindowLimiter's rules."""
+
+    async def hit(self, key: str, *, limit: int, window_s: float, count: int = 1) -> float:
+        """Count `count` hits on `key`, all or none; 0 if allowed, else the seconds
+        until they would be. Raises when the store cannot be reached."""
+        ...
 
 
 class SlidingWindowLimiter:

@@ -24,6 +24,8 @@ def check_key(key: str) -> str:
 
 
 class LocalFileStore:
+    origin: str | None = None  # its URLs are Portside's own
+
     def __init__(self, root: Path) -> None:
         self.root = root
 

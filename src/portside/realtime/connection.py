@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from portside.errors import PortsideError
+from portside.errors import NotFound, PortsideError
 from portside.realtime.protocol import Close, encode, error_frame, frame
 from portside.services.context import Services
 from portside.services.inbox import MAX_EVENTS_PAGE, list_events
@@ -43,6 +43,11 @@ class Socket(Protocol):
 
 @dataclass(frozen=True)
 class _Replay:
+    conversation_id: int
+
+
+@dataclass(frozen=True)
+class _Forget:
     conversation_id: int
 
 
@@ -78,6 +83,9 @@ class Connection:
         # Of those, the ones followed because they were given to its agent (not opened):
         # followed only while they are the agent's.
         self.given: set[int] = set()
+        # Conversations deleted while connected: their late events are dropped.
+        # (Bounded by the deletions made while it is connected: admins' clicks.)
+        self.deleted: set[int] = set()
         self._queue: asyncio.Queue[Any] = asyncio.Queue(svc.settings.limits.send_queue_frames)
         self._writer: asyncio.Task[None] | None = None
         self.closing = False
@@ -113,6 +121,11 @@ class Connection:
 
     def replay(self, conversation_id: int) -> None:
         self._put(_Replay(conversation_id))
+
+    def forget(self, conversation_id: int) -> None:
+        """The conversation was deleted: tell the client (`conversation.deleted`), after
+        what was queued before, and hear nothing more of it."""
+        self._put(_Forget(conversation_id))
 
     def sync(self, conversation_id: int, after_seq: int, ref: object) -> None:
         self._put(_Sync(conversation_id, after_seq, ref))
@@ -163,6 +176,8 @@ class Connection:
                 item = await self._queue.get()
                 if isinstance(item, _Replay):
                     await self._fill(item.conversation_id, upto=None)
+                elif isinstance(item, _Forget):
+                    await self._forget(item.conversation_id)
                 elif isinstance(item, _Sync):
                     try:
                         await self._sync(item)
@@ -187,9 +202,18 @@ class Connection:
     async def _send(self, message: dict[str, Any]) -> None:
         await self.socket.send_text(encode(message))
 
+    async def _forget(self, conversation_id: int) -> None:
+        self.deleted.add(conversation_id)
+        self.seen.pop(conversation_id, None)
+        self.following.pop(conversation_id, None)
+        self.given.discard(conversation_id)
+        await self._send(frame("conversation.deleted", conversation_id=conversation_id))
+
     async def _on_event(self, message: dict[str, Any]) -> None:
         wire = message["event"]
         conversation_id, seq = wire["conversation_id"], wire["seq"]
+        if conversation_id in self.deleted:
+            return  # published before the deletion, arrived after it (ids are never reused)
         seen = self.seen.get(conversation_id)
         if not self.is_widget:
             seen = self._console_seen(message, conversation_id, seq, seen)
@@ -240,14 +264,18 @@ class Connection:
             after = self.seen.get(conversation_id, 0)
             if upto is not None and after >= upto:
                 return
-            page = await list_events(
-                self.svc,
-                self.store_id,
-                conversation_id,
-                after_seq=after,
-                limit=MAX_EVENTS_PAGE,
-                urgent=True,
-            )
+            try:
+                page = await list_events(
+                    self.svc,
+                    self.store_id,
+                    conversation_id,
+                    after_seq=after,
+                    limit=MAX_EVENTS_PAGE,
+                    urgent=True,
+                )
+            except NotFound:
+                # Deleted meanwhile: its `conversation.deleted` is on its way.
+                return
             for event in page.events:
                 if upto is not None and event.seq > upto:
                     return

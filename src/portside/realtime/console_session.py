@@ -25,6 +25,7 @@ from portside.realtime.session import (
     receive_hello,
     receive_loop,
     refuse,
+    send_internal_error,
     serve_admitted,
 )
 from portside.services import inbox
@@ -75,8 +76,9 @@ async def _serve(
     conn = Connection(socket, svc, store_id=agent.store_id, address=address, agent_id=agent.id)
     conn.start()
     try:
+        gone: list[int] = []
         try:
-            resume = await _resume_points(svc, agent, hello.get("resume"))
+            resume, gone = await _resume_points(svc, agent, hello.get("resume"))
         except MalformedFrame as exc:
             conn.send_error(exc, hello.get("ref"))
             resume = {}
@@ -92,6 +94,9 @@ async def _serve(
                 },
             )
         )
+        for conversation_id in gone:
+            # Deleted while this console was away (or never the store's).
+            conn.send(frame("conversation.deleted", conversation_id=conversation_id))
         for conversation_id, last_seq in resume.items():
             conn.seen[conversation_id] = last_seq
             conn.follow(conversation_id)
@@ -118,10 +123,13 @@ async def _serve(
         await conn.stop()
 
 
-async def _resume_points(svc: Services, agent: AgentIdentity, raw: object) -> dict[int, int]:
-    """The client's `{conversation_id: last_seq}`, kept to the store's conversations."""
+async def _resume_points(
+    svc: Services, agent: AgentIdentity, raw: object
+) -> tuple[dict[int, int], list[int]]:
+    """The client's `{conversation_id: last_seq}`, kept to the store's conversations,
+    and the ids it named that are not (any more)."""
     if raw is None:
-        return {}
+        return {}, []
     if not isinstance(raw, dict) or len(raw) > MAX_RESUME:
         raise MalformedFrame(f"resume must map at most {MAX_RESUME} conversation ids to seqs.")
     points: dict[int, int] = {}
@@ -135,7 +143,8 @@ async def _resume_points(svc: Services, agent: AgentIdentity, raw: object) -> di
             raise MalformedFrame("resume maps conversation ids to non-negative seqs.")
         points[int(key)] = value
     owned = await inbox.last_seqs(svc, agent.store_id, list(points))
-    return {cid: min(seq, owned[cid]) for cid, seq in points.items() if cid in owned}
+    kept = {cid: min(seq, owned[cid]) for cid, seq in points.items() if cid in owned}
+    return kept, [cid for cid in points if cid not in owned]
 
 
 class _ConsoleFrames:
@@ -215,6 +224,11 @@ class _ConsoleFrames:
             )
         except PortsideError as exc:
             self.conn.send_error(exc, message.get("ref"))
+            return
+        except Exception:
+            # Run in a task of its own: unanswered, the console would wait for an ack
+            # that never comes.
+            send_internal_error(self.conn, message.get("ref"))
             return
         self.conn.send(ack_frame(message.get("ref"), result.event, result.duplicate))
 

@@ -2,12 +2,17 @@
 
 - Presence: the agents with a console open here are renewed every RENEW_S (their
   presence lapses PRESENCE_TTL_S after the last renewal, so a dead node's agents go
-  offline by themselves); a console's first connection and last disconnection are
-  written at once. Activity from a console is noted and written in batches; an online
-  agent idle past the store's `away_after_s` is set away, and back online by their next
-  activity.
+  offline by themselves); a console's first connection is written at once. When the
+  last one here closes, the other nodes are told (one with a console of the agent's
+  renews it at once) and ENDED_AFTER_S later the presence ends, if no node renewed it
+  meanwhile (services/presence.py). A console reopened here within that moment (a page
+  reload) keeps the presence without a flicker. Activity from a console is noted and
+  written in batches; an online agent idle past the store's `away_after_s` is set away,
+  and back online by their next activity.
 - Grace: conversations of agents gone past the store's grace go back to the queue.
 - Routing: what waits is offered again every tick, whatever missed the moment.
+  Grace and routing are for the whole cluster: the node holding the lease "desk" does
+  them (services/leases.py); every node renews its own agents and tells its shoppers.
 - Queue places: after a status change in a store with shoppers connected here, each
   waiting shopper is sent their place and expected wait (only when it changed).
 Every step is safe to run on several nodes at once: the writes expect what they read.
@@ -19,13 +24,17 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
+from collections.abc import Coroutine
+from datetime import datetime
 from typing import Any
 
+from portside.domain.ports import Subscription
 from portside.realtime.hub import Hub
 from portside.realtime.protocol import frame
 from portside.services import presence
 from portside.services.context import Services
 from portside.services.identity import AgentIdentity
+from portside.services.leases import Lease
 from portside.services.routing import do_route_queue, list_queue_places
 from portside.storage import routing_store
 
@@ -35,6 +44,12 @@ TICK_S = 1.0
 RENEW_S = 10.0
 # A status change is followed by others (a queued and an assigned event): one update.
 PLACES_AFTER_S = 0.2
+# Grace and routing pass to another node within this long of their node's death.
+LEASE = "desk"
+LEASE_TTL_S = 5.0
+# After an agent's last console here closed, how long the other nodes have to renew
+# the presence of an agent with a console open there, before this one ends it.
+ENDED_AFTER_S = 1.0
 
 
 class Desk:
@@ -49,24 +64,51 @@ class Desk:
         self._pending_places: set[int] = set()
         self._task: asyncio.Task[None] | None = None
         self._places_timer: asyncio.TimerHandle | None = None
+        self._lease = Lease(svc, LEASE, LEASE_TTL_S)
+        # The latest presence_until this node wrote for each agent it has (or had until
+        # a moment ago), and the ends waiting for the other nodes' renewals.
+        self._written: dict[int, datetime] = {}
+        self._ending: dict[int, asyncio.TimerHandle] = {}
+        self._subscription: Subscription | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
         hub.on_status_change = self.queue_changed
 
     def start(self) -> None:
+        self._subscription = self.svc.bus.subscribe(presence.CLOSED_TOPIC, self._on_closed)
         self._task = asyncio.get_running_loop().create_task(self._run())
 
+    def leaving(self) -> None:
+        """The node is stopping, before its consoles are closed: it ends no presence from
+        now on. The consoles reconnect to another node, which renews their agents; the
+        presence of agents who do not come back lapses within PRESENCE_TTL_S."""
+        self._closed = True
+        for timer in self._ending.values():
+            timer.cancel()
+        self._ending.clear()
+
     async def close(self) -> None:
+        self.leaving()
+        if self._subscription is not None:
+            self._subscription.close()
+        for task in list(self._tasks):
+            task.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._places_timer is not None:
             self._places_timer.cancel()
+        await self._lease.release()
 
     async def connected(self, agent: AgentIdentity) -> None:
         self._consoles[agent.id] += 1
         self._agents[agent.id] = agent
+        ending = self._ending.pop(agent.id, None)
+        if ending is not None:
+            ending.cancel()
         if self._consoles[agent.id] == 1:
-            await presence.do_connect(self.svc, agent)
+            self._note(agent.id, await presence.do_connect(self.svc, agent))
 
     async def disconnected(self, agent: AgentIdentity) -> None:
         self._consoles[agent.id] -= 1
@@ -75,7 +117,50 @@ class Desk:
             self._agents.pop(agent.id, None)
             self._active.discard(agent.id)
             self._auto_away.discard(agent.id)
-            await presence.do_disconnect(self.svc, agent)
+            if self._closed or agent.id not in self._written:
+                return
+            await self.svc.bus.publish(presence.CLOSED_TOPIC, {"agent_id": agent.id})
+            self._ending[agent.id] = asyncio.get_running_loop().call_later(
+                ENDED_AFTER_S, lambda: self._spawn(self._end(agent))
+            )
+
+    async def _end(self, agent: AgentIdentity) -> None:
+        self._ending.pop(agent.id, None)
+        if agent.id in self._consoles:
+            return  # back here meanwhile
+        written = self._written.pop(agent.id, None)
+        if written is not None:
+            await presence.do_disconnect(self.svc, agent, written=written)
+
+    def _on_closed(self, _topic: str, message: dict[str, Any]) -> None:
+        """Another node's last console of an agent closed: if one is open here, renew
+        at once, before that node ends the presence."""
+        agent_id = message.get("agent_id")
+        if isinstance(agent_id, int) and agent_id in self._consoles and not self._closed:
+            self._spawn(self._renew_now(agent_id))
+
+    async def _renew_now(self, agent_id: int) -> None:
+        self._note(agent_id, await presence.do_renew(self.svc, [agent_id], []))
+        agent = self._agents.get(agent_id)
+        if agent is not None:
+            # Consoles that heard the presence end (had that node not waited long
+            # enough) hear it is back.
+            await presence.publish_presence(self.svc, agent.store_id, agent_id)
+
+    def _note(self, agent_id: int, written: datetime | None) -> None:
+        before = self._written.get(agent_id)
+        if written is not None and (before is None or written > before):
+            self._written[agent_id] = written
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("ending or renewing presence failed", exc_info=task.exception())
 
     async def active(self, agent: AgentIdentity) -> None:
         """A sign of the agent at the keyboard; ends an automatic away at once."""
@@ -116,7 +201,12 @@ class Desk:
     async def _tick(self, *, renew: bool) -> None:
         active, self._active = self._active, set()
         here = list(self._consoles)
-        await presence.do_renew(self.svc, here if renew else [], sorted(active))
+        written = await presence.do_renew(self.svc, here if renew else [], sorted(active))
+        if written is not None:
+            for agent_id in here:
+                # Also for one whose console closed meanwhile: their end must expect it.
+                if agent_id in self._consoles or agent_id in self._ending:
+                    self._note(agent_id, written)
         if renew:
             for agent in await presence.list_idle(self.svc, here):
                 if agent.id in self._agents:
@@ -124,10 +214,17 @@ class Desk:
                     await presence.do_set_presence(
                         self.svc, self._agents[agent.id], "away", automatic=True
                     )
-        await presence.do_requeue_absent(self.svc)
+        # Safe on every node at once (the writes expect what they read): the lease
+        # only saves the database the repeats.
+        routing = await self._lease.hold()
+        if routing:
+            await presence.do_requeue_absent(self.svc)
+        if not (routing or renew):
+            return
         stores = await self.svc.db.read(routing_store.list_stores_with_queue)
         for store_id in stores:
-            await do_route_queue(self.svc, store_id)
+            if routing:
+                await do_route_queue(self.svc, store_id)
             if renew:
                 # Expected waits drift with time even when nothing moves.
                 await self._send_places(store_id)

@@ -48,6 +48,10 @@ class _Room:
     def __len__(self) -> int:
         return len(self.consoles) + sum(len(c) for c in self.visitors.values())
 
+    def is_empty(self) -> bool:
+        # Not len(): that walks every visitor, and a drain detaches 10,000 of them.
+        return not self.consoles and not self.visitors
+
 
 class TooManyConnections(Exception):
     pass
@@ -110,7 +114,7 @@ class Hub:
                 tabs.discard(conn)
                 if not tabs:
                     del room.visitors[conn.visitor_id]
-        if not len(room):
+        if room.is_empty():
             room.subscription.close()
             if room.inbox_timer is not None:
                 room.inbox_timer.cancel()
@@ -158,6 +162,17 @@ class Hub:
             targets = room.consoles if message["actor"]["type"] == "visitor" else visitor_tabs
             for conn in targets:
                 conn.send(typing)
+        elif kind == "erasure":
+            # Conversations deleted, or a whole shopper (services/erasure.py): every
+            # console and the shopper's own tabs hear `conversation.deleted`; an erased
+            # shopper's tabs are closed, to come back as a new shopper.
+            for conversation_id in message["conversation_ids"]:
+                room.inbox.pop(conversation_id, None)
+                for conn in (*room.consoles, *visitor_tabs):
+                    conn.forget(conversation_id)
+            if message["visitor_erased"]:
+                for conn in list(visitor_tabs):
+                    conn.close_soon(Close.ERASED, "this shopper was erased")
         elif kind == "lead":
             # A hot lead from a trigger rule (services/proactive.py): every console.
             lead = frame("lead", **{k: v for k, v in message.items() if k not in _SIGNAL_KEYS})

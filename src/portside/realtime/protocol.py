@@ -73,6 +73,8 @@ class Close:
     ORIGIN = 4403
     UNKNOWN_STORE = 4404
     HEARTBEAT = 4408
+    # The shopper was erased (DELETE /api/v1/visitors/{id}): reconnect as a new one.
+    ERASED = 4410
     TOO_MANY = 4429
     OVERLOADED = 1013
     RESTARTING = 1012

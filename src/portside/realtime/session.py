@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from portside.domain.ratelimit import SlidingWindowLimiter
-from portside.errors import PortsideError, RateLimited
+from portside.errors import InternalError, PortsideError, RateLimited
 from portside.realtime.connection import Connection, Disconnected, Socket
 from portside.realtime.hub import Hub, TooManyConnections
 from portside.realtime.protocol import (
@@ -23,6 +24,8 @@ from portside.realtime.protocol import (
     parse_frame,
 )
 from portside.services.context import Services
+
+log = logging.getLogger(__name__)
 
 MAX_MALFORMED = 20
 FRAMES_PER_10S = 200
@@ -168,6 +171,16 @@ async def receive_loop(
                 return
         except PortsideError as exc:
             conn.send_error(exc, ref)
+        except Exception:
+            # A bug, or a failure below us that has no error of its own: the client
+            # still hears that its frame failed (and the connection goes on).
+            send_internal_error(conn, ref)
+
+
+def send_internal_error(conn: Connection, ref: object) -> None:
+    """Log the exception being handled and tell the client its frame failed."""
+    log.exception("handling a frame failed")
+    conn.send_error(InternalError("Something went wrong on our side."), ref)
 
 
 def ack_frame(ref: object, event: Any, duplicate: bool) -> dict[str, Any]:

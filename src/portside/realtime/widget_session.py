@@ -11,6 +11,7 @@ from portside.domain.tracking import InvalidBatch
 from portside.errors import Forbidden, NotFound, RateLimited
 from portside.realtime.connection import Connection, Socket
 from portside.realtime.hub import Hub
+from portside.realtime.online import OnlineVisitors
 from portside.realtime.protocol import (
     Close,
     MalformedFrame,
@@ -29,11 +30,12 @@ from portside.realtime.session import (
     refuse,
     serve_admitted,
 )
-from portside.services.catalog import find_store_by_key
+from portside.services.attachments_settings import public_attachments
 from portside.services.context import Services
 from portside.services.conversations import do_request_person, do_send_visitor_message
 from portside.services.csat import do_submit_rating
 from portside.services.inbox import find_visitor_conversation
+from portside.services.store_keys import find_store_by_key_cached
 from portside.services.tracking import do_identify, do_track
 from portside.services.visitors import clean_context, do_identify_visitor, do_update_context
 
@@ -46,8 +48,10 @@ class WidgetRequest:
     user_agent: str | None
 
 
-async def run_widget(socket: Socket, svc: Services, hub: Hub, request: WidgetRequest) -> None:
-    store = await find_store_by_key(svc, request.store_key)
+async def run_widget(
+    socket: Socket, svc: Services, hub: Hub, online: OnlineVisitors, request: WidgetRequest
+) -> None:
+    store = await find_store_by_key_cached(svc, request.store_key)
     if store is None:
         await refuse(
             socket, UnknownStore("No store has this widget key."), Close.UNKNOWN_STORE, svc=svc
@@ -62,16 +66,23 @@ async def run_widget(socket: Socket, svc: Services, hub: Hub, request: WidgetReq
         )
         return
     await serve_admitted(
-        socket, hub, request.address, lambda: _serve(socket, svc, hub, request, store)
+        socket, hub, request.address, lambda: _serve(socket, svc, hub, online, request, store)
     )
 
 
 async def _serve(
-    socket: Socket, svc: Services, hub: Hub, request: WidgetRequest, store: Any
+    socket: Socket,
+    svc: Services,
+    hub: Hub,
+    online: OnlineVisitors,
+    request: WidgetRequest,
+    store: Any,
 ) -> None:
     hello = await receive_hello(socket, svc)
     if hello is None:
         return
+    # Written with the page view: the shopper is online from this statement on.
+    online_until = online.until()
     try:
         visitor = await do_identify_visitor(
             svc,
@@ -80,10 +91,12 @@ async def _serve(
             context=clean_context(hello.get("context")),
             address=request.address,
             user_agent=request.user_agent,
+            online_until=online_until,
         )
     except RateLimited as exc:
         await refuse(socket, exc, Close.TOO_MANY, svc=svc)
         return
+    online.connected(visitor.visitor_id, online_until)
     conn = Connection(
         socket, svc, store_id=store.id, address=request.address, visitor_id=visitor.visitor_id
     )
@@ -91,7 +104,7 @@ async def _serve(
     try:
         if visitor.token_error is not None:
             conn.send_error(visitor.token_error)
-        conversation = await find_visitor_conversation(svc, store.id, visitor.visitor_id)
+        conversation = visitor.conversation
         limits = svc.settings.limits
         conn.send(
             frame(
@@ -104,6 +117,9 @@ async def _serve(
                     "max_message_chars": limits.max_message_chars,
                     "messages_per_10s": limits.messages_per_10s,
                 },
+                # What the widget may send: it offers the voice recorder, and stops a
+                # recording at max_voice_s, only when the store takes voice notes.
+                attachments=public_attachments((store.settings or {}).get("attachments") or {}),
             )
         )
         if conversation is not None:
@@ -123,7 +139,10 @@ async def _serve(
             await receive_loop(socket, conn, svc, handler.handle)
     finally:
         hub.detach(conn)
-        await conn.stop()
+        try:
+            await conn.stop()
+        finally:
+            await online.disconnected(visitor.visitor_id)
 
 
 class _WidgetFrames:

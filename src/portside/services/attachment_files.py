@@ -6,17 +6,20 @@ signed with the server's secret (HMAC-SHA256), S3's are the bucket's presigned U
 Both expire after `file_url_s` (5 minutes by default), so an URL copied out of a
 conversation stops working soon. Events never hold URLs.
 
-Also here: the sweep of uploads never sent (rows and files), after a day.
+Also here: deleting files. Whatever is deleted (an upload never sent, after a day; the
+attachments of an erased conversation or shopper, services/erasure.py) is first
+*erased*: its row is taken out of its conversation and owner, in the transaction that
+decides it. Then its files are deleted, and only then its row; a file that cannot be
+deleted keeps its row until the hourly sweep manages. No file is left behind unnamed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import hashlib
 import hmac
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -26,6 +29,7 @@ from portside.domain.media import content_disposition
 from portside.errors import NotFound, PortsideError
 from portside.services.attachments import Sender
 from portside.services.context import Services
+from portside.services.leases import LeasedJob
 from portside.storage import attachment_store, conversation_store
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,7 @@ VARIANTS = ("full", "thumb")
 UNSENT_KEPT = timedelta(hours=24)
 SWEEP_EVERY_S = 3600.0
 SWEEP_BATCH = 200
+SWEEP_LEASE = "unsent-uploads"
 
 
 class FileUrlInvalid(PortsideError):
@@ -116,6 +121,8 @@ async def read_signed_file(
     if left < 0:
         raise FileUrlExpired("This file link has expired; ask for a new one.")
     row = await svc.db.read(lambda conn: attachment_store.find_any_attachment(conn, attachment_id))
+    if row is not None and attachment_store.is_erased(row):
+        row = None  # erased: a link given out before is worth nothing now
     key = None if row is None else row.storage_key if variant == "full" else row.thumbnail_key
     if row is None or key is None or svc.files is None:
         raise NotFound("This file does not exist.")
@@ -135,50 +142,76 @@ async def read_signed_file(
 
 
 async def do_sweep_unsent(svc: Services, *, batch: int = SWEEP_BATCH) -> int:
-    """Delete uploads no message took within a day, rows then files; how many."""
+    """Erase the uploads no message took within a day, then delete the files of every
+    erased attachment (these, and any an erasure could not delete before); how many
+    uploads were swept."""
     cutoff = svc.clock.now() - UNSENT_KEPT
     swept = 0
     while True:
-        rows = await svc.db.read(
-            lambda conn: attachment_store.list_unsent_before(conn, cutoff, batch)
+        erased = await svc.db.write(
+            partial(attachment_store.erase_unsent_before, cutoff=cutoff, limit=batch)
         )
+        swept += len(erased)
+        if len(erased) < batch:
+            break
+    await do_sweep_erased(svc, batch=batch)
+    return swept
+
+
+async def do_sweep_erased(svc: Services, *, batch: int = SWEEP_BATCH) -> int:
+    """Delete the files of erased attachments, then their rows; how many are gone.
+    One whose files cannot be deleted now keeps its row, and is tried again next time."""
+    gone, after = 0, 0
+    while True:
+        rows = await svc.db.read(partial(attachment_store.list_erased, after_id=after, limit=batch))
         if not rows:
-            return swept
-        ids = [int(row.id) for row in rows]
-        gone = await svc.db.write(partial(attachment_store.delete_unsent, ids=ids))
-        for row in rows:
-            if int(row.id) in gone and svc.files is not None:
-                for key in (row.storage_key, row.thumbnail_key):
-                    if key:
-                        await svc.files.delete(key)
-        swept += len(gone)
+            return gone
+        gone += await delete_erased_files(svc, rows)
+        after = int(rows[-1].id)
         if len(rows) < batch:
-            return swept
+            return gone
+
+
+async def delete_erased_files(svc: Services, rows: Sequence[Any]) -> int:
+    """Files first, then rows: an erased attachment's row is deleted only once its
+    files are, so a file is never left without a row naming it. A file store that
+    fails is logged; the row stays for the next sweep (hourly). How many are gone."""
+    if svc.files is None:
+        return 0  # a process without the file store (a tool) leaves them to the server
+    done: list[int] = []
+    for row in rows:
+        try:
+            for key in (row.storage_key, row.thumbnail_key):
+                if key:
+                    await svc.files.delete(key)
+        except Exception:
+            log.warning(
+                "the files of erased attachment %s could not be deleted; trying again later",
+                row.id,
+                exc_info=True,
+            )
+            continue
+        done.append(int(row.id))
+    if not done:
+        return 0
+    return len(await svc.db.write(partial(attachment_store.delete_erased, ids=done)))
 
 
 class UnsentSweeper:
-    """The periodic sweep of unsent uploads, started and stopped with the app."""
+    """The periodic sweep of unsent uploads, started and stopped with the app; with
+    several nodes, the holder of its lease sweeps (services/leases.py)."""
 
     def __init__(self, svc: Services, every_s: float = SWEEP_EVERY_S) -> None:
         self.svc = svc
-        self.every_s = every_s
-        self._task: asyncio.Task[None] | None = None
+        self.job = LeasedJob(svc, SWEEP_LEASE, self._sweep, every_s=every_s)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                swept = await do_sweep_unsent(self.svc)
-                if swept:
-                    log.info("swept %d unsent uploads", swept)
-            except Exception:
-                log.exception("the sweep of unsent uploads failed; trying again later")
-            await asyncio.sleep(self.every_s)
+        self.job.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self.job.close()
+
+    async def _sweep(self) -> None:
+        swept = await do_sweep_unsent(self.svc)
+        if swept:
+            log.info("swept %d unsent uploads", swept)

@@ -23,7 +23,7 @@ from portside.errors import Conflict, InvalidRequest, NotFound, RateLimited, Ser
 from portside.services._log import append_event
 from portside.services.attachments_settings import read_attachments
 from portside.services.context import Services
-from portside.services.identity import read_visitor_token
+from portside.services.identity import get_token_visitor
 from portside.services.tracking_beacon import OriginNotAllowed, UnknownStore
 from portside.storage import attachment_store, conversation_store, store_store
 
@@ -49,12 +49,12 @@ async def get_limits(svc: Services, store_id: int) -> AttachmentLimits:
     return read_attachments({"attachments": raw} if raw is not None else None)
 
 
-def check_upload_rate(svc: Services, sender: Sender, address: str) -> None:
+async def check_upload_rate(svc: Services, sender: Sender, address: str) -> None:
     for limiter, key in (
         (svc.limiters.uploads, sender.key),
         (svc.limiters.uploads_by_address, f"ip:{address}"),
     ):
-        retry = limiter.hit(key)
+        retry = await limiter.hit(key)
         if retry:
             raise RateLimited(f"Too many uploads; wait {retry:.0f} s.", retry_after=retry)
 
@@ -180,7 +180,7 @@ async def read_attachment(svc: Services, store_id: int, attachment_id: int) -> t
     row = await svc.db.read(
         lambda conn: attachment_store.find_attachment(conn, store_id, attachment_id)
     )
-    if row is None or svc.files is None:
+    if row is None or attachment_store.is_erased(row) or svc.files is None:
         raise NotFound("This attachment does not exist.")
     try:
         return row, await svc.files.get(row.storage_key)
@@ -191,8 +191,10 @@ async def read_attachment(svc: Services, store_id: int, attachment_id: int) -> t
 async def do_record_transcript(
     svc: Services, store_id: int, attachment_id: int, transcript: dict[str, Any]
 ) -> Event | None:
-    """Keep a voice note's transcript {text, language, provider} and tell the agents
-    (`attachment.transcribed`). None when the attachment was never sent."""
+    """Keep a voice note's transcript {text, language, provider, shown_to_shopper} and
+    tell the agents (`attachment.transcribed`); with `shown_to_shopper` (the store's
+    `speech.show_transcript_to_shopper`), the shopper too (`attachment.transcript_shared`,
+    the text alone). The agents' event; None when the attachment was never sent."""
     return await _record(
         svc, store_id, attachment_id, "transcript", transcript, EventType.ATTACHMENT_TRANSCRIBED
     )
@@ -216,16 +218,18 @@ async def _record(
     value: dict[str, Any],
     kind: EventType,
 ) -> Event | None:
-    def record(conn: Connection) -> tuple[Event | None, Standing | None]:
+    def record(conn: Connection) -> tuple[list[Event], Standing | None]:
         row = attachment_store.find_attachment(conn, store_id, attachment_id)
-        if row is None:
+        if row is None or attachment_store.is_erased(row):
+            # Erased while the provider worked (its conversation was deleted): nothing
+            # of what it said is kept.
             raise NotFound("This attachment does not exist.")
         attachment_store.update_attachment(conn, store_id, attachment_id, **{column: value})
         if row.conversation_id is None:
-            return None, None
+            return [], None
         conversation = conversation_store.find_conversation(conn, store_id, row.conversation_id)
         if conversation is None:
-            return None, None
+            return [], None
         extra = (
             {"labels": list(value.get("labels") or [])}
             if column == "description"
@@ -238,23 +242,20 @@ async def _record(
             **extra,
             "provider": value.get("provider"),
         }
-        event = append_event(svc, conn, conversation, Actor(ActorType.SYSTEM), kind, data)
-        return event, Standing(Status(conversation.status), conversation.assignee_id)
+        actor = Actor(ActorType.SYSTEM)
+        written = [append_event(svc, conn, conversation, actor, kind, data)]
+        if column == "transcript" and value.get("shown_to_shopper") and value.get("text"):
+            # The store shows transcripts to shoppers: the words alone, in an event of
+            # their own (the agents' one says more: language, provider).
+            words = {"attachment_id": attachment_id, "event_id": row.event_id, "text": data["text"]}
+            shared = EventType.ATTACHMENT_TRANSCRIPT_SHARED
+            written.append(append_event(svc, conn, conversation, actor, shared, words))
+        return written, Standing(Status(conversation.status), conversation.assignee_id)
 
-    event, standing = await svc.db.write(record)
-    if event is not None and standing is not None:
-        await svc.publish_events([event], standing)
-    return event
-
-
-async def do_delete_conversation_files(svc: Services, store_id: int, conversation_id: int) -> int:
-    """Delete the files of a conversation's attachments; call it before deleting the
-    conversation's rows (their CASCADE leaves files behind otherwise). How many."""
-    keys = await svc.db.read(
-        lambda conn: attachment_store.list_conversation_keys(conn, store_id, conversation_id)
-    )
-    await _delete_files(svc, keys)
-    return len(keys)
+    written, standing = await svc.db.write(record)
+    if written and standing is not None:
+        await svc.publish_events(written, standing)
+    return written[0] if written else None
 
 
 async def _delete_files(svc: Services, keys: Sequence[str | None]) -> None:
@@ -284,5 +285,5 @@ async def check_widget_sender(
         raise UnknownStore("No store has this widget key (the `store` parameter).")
     if origin not in store.allowed_origins:
         raise OriginNotAllowed(f"The store does not allow uploads from {origin}.")
-    visitor_id = read_visitor_token(svc.settings, token, int(store.id))
+    visitor_id = await get_token_visitor(svc, token, int(store.id))
     return int(store.id), Sender(visitor_id=visitor_id)

@@ -44,7 +44,7 @@ async def do_login(
     email = email.strip().lower()
     limits = ((svc.limiters.logins_by_address, address), (svc.limiters.logins, email))
     for limiter, key in limits:
-        retry = limiter.hit(key)
+        retry = await limiter.hit(key)
         if retry:
             raise RateLimited(
                 f"Too many login attempts; try again in {retry:.0f} s.", retry_after=retry

@@ -230,8 +230,8 @@ async def do_send_agent_message(
     attachments: object = None,
 ) -> SendResult:
     """An agent's reply (which takes an unassigned conversation) or internal note. With
-    `translate`, the reply goes out in the shopper's language (services/translation.py),
-    or not at all."""
+    `translate`, the reply's text goes out in the shopper's language
+    (services/translation.py), or not at all; its attachments go as they are."""
     ids = check_attachment_ids(attachments)
     if ids and note:
         raise InvalidRequest("Attachments go with messages to the shopper, not with notes.")
@@ -239,9 +239,12 @@ async def do_send_agent_message(
         svc, client_id, text, svc.limiters.agent_messages, f"agent:{agent.id}", bool(ids)
     )
     extra = None
-    if translate:
-        if note:
-            raise InvalidRequest("Notes are for agents only and are never translated.")
+    if note and translate:
+        raise InvalidRequest("Notes are for agents only and are never translated.")
+    if translate and cleaned:
+        # Only the text is translated; attachments go as they are. A reply of
+        # attachments alone has nothing to translate (an LLM asked to translate
+        # nothing makes something up).
         cleaned, extra = await translate_reply(
             svc, agent, conversation_id=conversation_id, text=cleaned, client_id=client_id
         )

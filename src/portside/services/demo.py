@@ -88,6 +88,7 @@ async def do_seed_demo(svc: Services, *, origins: list[str]) -> dict[str, Any]:
     now = svc.clock.now()
     await svc.db.write(lambda conn: _seed_team(conn, store_id, now))
     svc.opening_hours.forget(store_id)
+    svc.store_keys.forget(store_id)
     await svc.db.write(lambda conn: knowledge_store.upsert_entries(conn, store_id, entries, now))
     replies = load_demo_canned_replies()
     await svc.db.write(lambda conn: canned_store.upsert_replies(conn, store_id, replies, now))

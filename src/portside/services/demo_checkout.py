@@ -27,7 +27,7 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 async def do_demo_checkout(svc: Services, body: object, *, address: str) -> dict[str, Any]:
     """Place the demo shopper's order; `body` is {lines: [{slug, sku, qty}], name, email,
     country, coupon?, visitor_id?}. Returns the order's number, total and credits."""
-    retry = svc.limiters.webhooks.hit(f"demo-checkout:{address}")
+    retry = await svc.limiters.webhooks.hit(f"demo-checkout:{address}")
     if retry:
         raise RateLimited(
             f"Too many orders from this address; wait {retry:.0f} s.", retry_after=retry

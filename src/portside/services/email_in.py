@@ -83,7 +83,7 @@ async def check_mailbox(svc: Services, store_id: int, secret: str) -> Mailbox:
             "This is not a store's inbound email address: check the store id and the "
             "inbound_secret of its email settings (which must be enabled)."
         )
-    retry = svc.limiters.inbound_emails.hit(f"store:{store_id}")
+    retry = await svc.limiters.inbound_emails.hit(f"store:{store_id}")
     if retry:
         raise RateLimited(
             f"Too many emails for this store; wait {retry:.0f} s and post again.",

@@ -4,14 +4,18 @@ Every agent reply is announced on REPLIES_TOPIC after commit, and every node hea
 A node where the shopper has a widget open says so on SEEN_TOPIC: the shopper saw the
 reply live. The others wait `email_delay_s` (the shopper may be coming back, and the
 widget then shows it), look again, and wait a moment more for any node to say so.
-Then one of them sends it: sending starts with a `pending` row in `emails` whose unique
-(store, Message-ID) admits one node and one try only. A temporary failure is tried
-again after a growing wait, a few times; the row then says `sent` or `failed` (with the
-error), and an internal `message.emailed` event tells the agents under the reply.
+Last, the shopper's row is read: one online on any node (`online_until`, kept by the
+node holding their widget, services/visitor_presence.py) gets no email, even when that
+node's word was lost on the way. Then one of them sends it: sending starts with a
+`pending` row in `emails` whose unique (store, Message-ID) admits one node and one try
+only. A temporary failure is tried again after a growing wait, a few times; the row then
+says `sent` or `failed` (with the error), and an internal `message.emailed` event tells
+the agents under the reply.
 
 Replies still waiting when the server stops are sent then (to shoppers not connected
-here), so a restart does not lose them; one whose sending is cut short by the stop
-stays `pending`.
+here), so a restart does not lose them; one whose sending is cut short (the stop, or
+the node's death) stays `pending`, and the node holding the lease "email-resend" sends
+it again once it has been left alone too long (services/email_resend.py).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from portside.services.context import Services
 from portside.services.conversations import REPLIES_TOPIC
 from portside.services.email_settings import EmailSettings, read_email, valid_address
 from portside.services.identity import mail_key
+from portside.services.visitor_presence import online_from_row
 from portside.storage import conversation_store, email_store, store_store
 
 log = logging.getLogger(__name__)
@@ -80,7 +85,8 @@ class EmailRelay:
     def __init__(self, svc: Services, transport: MailTransport, is_online: IsOnline) -> None:
         self.svc = svc
         self.transport = transport
-        # Whether a visitor (store id, visitor id) has a widget open on this node.
+        # Whether a visitor (store id, visitor id) has a widget open on this node: the
+        # fast answer; any node's is read from the visitor's row before sending.
         self.is_online = is_online
         self._key = mail_key(svc.settings)
         self._waiting: dict[int, tuple[asyncio.TimerHandle, dict[str, Any]]] = {}
@@ -172,10 +178,13 @@ class EmailRelay:
 
     # Sending.
 
-    async def deliver(self, reply: dict[str, Any]) -> str | None:
+    async def deliver(
+        self, reply: dict[str, Any], *, retaken: tuple[int, str] | None = None
+    ) -> str | None:
         """Send one reply by email if it is to go and nobody has sent it: the status it
-        ended with ("sent", "failed"), or None when it was not this node's to send."""
-        claim = await self._claim(reply)
+        ended with ("sent", "failed"), or None when it was not this node's to send.
+        `retaken`: the row (id, Message-ID) of an email this node took over."""
+        claim = await self._claim(reply, retaken)
         if claim is None:
             return None
         error = claim.problem or await self._send(claim)
@@ -213,11 +222,15 @@ class EmailRelay:
 
         await self.svc.db.write(note_try)
 
-    async def _claim(self, reply: dict[str, Any]) -> _Claim | None:
+    async def _claim(
+        self, reply: dict[str, Any], retaken: tuple[int, str] | None = None
+    ) -> _Claim | None:
         """The row that makes this node the one to send the reply, with the email;
-        None when it is not to go by email, or another node or try has it."""
+        None when it is not to go by email (the shopper is online on some node), or
+        another node or try has it."""
         store_id, conversation_id = int(reply["store_id"]), int(reply["conversation_id"])
         event_id = int(reply["event_id"])
+        now = self.svc.clock.now()
 
         def look(conn: Connection) -> tuple[Any, Any, EmailSettings, list[str]] | None:
             # Read first: most stores do not email, and reads do not hold the writer.
@@ -229,7 +242,7 @@ class EmailRelay:
             if not settings.enabled:
                 return None
             visitor = store_store.find_visitor(conn, store_id, row.visitor_id)
-            if visitor is None or not visitor.email:
+            if visitor is None or not visitor.email or online_from_row(visitor, now):
                 return None
             earlier = email_store.list_message_ids(conn, conversation_id, MAX_REFERENCES)
             return store, visitor, settings, earlier
@@ -238,23 +251,27 @@ class EmailRelay:
         if found is None:
             return None
         store, visitor, settings, earlier = found
-        now = self.svc.clock.now()
-        message_id = message_id_for(self._key, event_id, settings.reply_domain)
-        try:
-            email_id = await self.svc.db.write(
-                lambda conn: email_store.insert_email(
-                    conn,
-                    store_id=store_id,
-                    conversation_id=conversation_id,
-                    direction="out",
-                    message_id=message_id,
-                    event_id=event_id,
-                    status="pending",
-                    now=now,
+        if retaken is not None:
+            # Its row (id, Message-ID), taken over from a node that stopped mid-way
+            # (services/email_resend.py): the same Message-ID goes out again.
+            email_id, message_id = retaken
+        else:
+            message_id = message_id_for(self._key, event_id, settings.reply_domain)
+            try:
+                email_id = await self.svc.db.write(
+                    lambda conn: email_store.insert_email(
+                        conn,
+                        store_id=store_id,
+                        conversation_id=conversation_id,
+                        direction="out",
+                        message_id=message_id,
+                        event_id=event_id,
+                        status="pending",
+                        now=now,
+                    )
                 )
-            )
-        except IntegrityError:
-            return None  # another node, or an earlier try, has this one
+            except IntegrityError:
+                return None  # another node, or an earlier try, has this one
         claimed = _Claim(email_id, store_id, conversation_id, event_id, visitor.email, message_id)
         if not valid_address(visitor.email):
             # Recorded as failed like any refusal, so that the agent sees why.

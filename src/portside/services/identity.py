@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -13,6 +14,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from portside.config import Settings
 from portside.domain.conversations import Actor, ActorType
 from portside.errors import NotAuthenticated, TokenExpired, TokenInvalid
+from portside.services.context import Services
+from portside.storage import store_store
 
 VISITOR_SALT = "portside.visitor.v1"
 SESSION_SALT = "portside.session.v1"
@@ -62,9 +65,17 @@ def issue_visitor_token(settings: Settings, store_id: int, visitor_id: int) -> s
 
 def read_visitor_token(settings: Settings, token: str, store_id: int) -> int:
     """The visitor id a token names, for this store; raises TokenInvalid or TokenExpired."""
+    return read_visitor_claims(settings, token, store_id)[0]
+
+
+def read_visitor_claims(settings: Settings, token: str, store_id: int) -> tuple[int, datetime]:
+    """The visitor id a token names, for this store, and when it was issued (to the
+    second); raises TokenInvalid or TokenExpired."""
     max_age = settings.visitor_token_days * 86400
     try:
-        payload = _serializer(settings, VISITOR_SALT).loads(token, max_age=max_age)
+        payload, issued = _serializer(settings, VISITOR_SALT).loads(
+            token, max_age=max_age, return_timestamp=True
+        )
     except SignatureExpired:
         raise TokenExpired("This visitor token has expired; a new one was issued.") from None
     except BadSignature:
@@ -74,6 +85,25 @@ def read_visitor_token(settings: Settings, token: str, store_id: int) -> int:
     visitor_id = payload.get("v")
     if not isinstance(visitor_id, int):
         raise TokenInvalid("This visitor token is not valid; a new one was issued.")
+    return visitor_id, issued
+
+
+def token_predates(issued: datetime, visitor: Any) -> bool:
+    """Whether a token was issued before its visitor existed: it names a row that is not
+    the one it was issued for (ids are never given twice, v0010, so this is defence in
+    depth: a database restored from a backup, say). A visitor's own tokens are all
+    issued from their creation on (renewed at every hello)."""
+    created: datetime = visitor.created_at
+    return issued < created.replace(microsecond=0)
+
+
+async def get_token_visitor(svc: Services, token: str, store_id: int) -> int:
+    """The visitor an HTTP request's token names, who must still exist (a widget's
+    upload, link or beacon); raises TokenInvalid or TokenExpired."""
+    visitor_id, issued = read_visitor_claims(svc.settings, token, store_id)
+    row = await svc.db.read(lambda conn: store_store.find_visitor(conn, store_id, visitor_id))
+    if row is None or token_predates(issued, row):
+        raise TokenInvalid("This visitor no longer exists; reload the page to chat again.")
     return visitor_id
 
 

@@ -111,9 +111,15 @@ async def list_events(
 async def find_visitor_conversation(
     svc: Services, store_id: int, visitor_id: int
 ) -> dict[str, Any] | None:
-    row = await svc.db.read(
-        lambda conn: store.find_latest_conversation_for_visitor(conn, store_id, visitor_id)
-    )
+    return await svc.db.read(lambda conn: load_visitor_conversation(conn, store_id, visitor_id))
+
+
+def load_visitor_conversation(
+    conn: Connection, store_id: int, visitor_id: int
+) -> dict[str, Any] | None:
+    """The shopper's latest conversation as their widget sees it (id, status, last_seq),
+    inside the caller's transaction."""
+    row = store.find_latest_conversation_for_visitor(conn, store_id, visitor_id)
     if row is None:
         return None
     return {"id": row.id, "status": row.status, "last_seq": row.last_seq}

@@ -70,10 +70,10 @@ class Taken:
         return {"stored": not self.duplicate, "duplicate": self.duplicate, "order": self.order}
 
 
-def check_sender(svc: Services, address: str) -> None:
+async def check_sender(svc: Services, address: str) -> None:
     """Count a webhook from `address` (before its body is read); RateLimited beyond
     the limit, signed or not."""
-    retry = svc.limiters.webhooks.hit(f"address:{address}")
+    retry = await svc.limiters.webhooks.hit(f"address:{address}")
     if retry:
         raise RateLimited(
             f"Too many webhooks from this address; wait {retry:.0f} s and send again.",

@@ -2,14 +2,17 @@
 
 An agent's chosen status counts only while a console of theirs is open: each node renews
 `presence_until` for the agents connected to it (realtime/desk.py), so an agent whose
-node died is offline within PRESENCE_TTL_S. Closing the last console ends it at once.
-After the store's grace period without a console, the agent's conversations go back to
-the queue (`do_requeue_absent`).
+node died is offline within PRESENCE_TTL_S. When their last console on a node closes,
+that node says so on CLOSED_TOPIC (a node with another console of theirs renews it at
+once) and a moment later ends their presence, unless a node renewed it since: so a
+console closing on one node never takes offline an agent whose console is open on
+another. After the store's grace period without a console, the agent's conversations go
+back to the queue (`do_requeue_absent`).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -27,9 +30,11 @@ from portside.services.routing import (
     queue_and_route,
 )
 from portside.services.routing_settings import read_routing
-from portside.storage import routing_store, store_store
+from portside.storage import presence_store, routing_store, store_store
 
 PRESENCES = tuple(p.value for p in Presence)
+# Where a node whose last console of an agent closed says so, for the other nodes.
+CLOSED_TOPIC = "presence:agent-closed"
 
 
 def parse_presence(value: object) -> Presence:
@@ -58,19 +63,17 @@ async def do_set_presence(
     return chosen
 
 
-async def do_connect(svc: Services, agent: AgentIdentity) -> None:
+async def do_connect(svc: Services, agent: AgentIdentity) -> datetime:
     """A console of the agent's opened. An agent who had none open anywhere comes
-    online; one reconnecting keeps what they chose."""
+    online; one reconnecting keeps what they chose. The presence_until written."""
     now = svc.clock.now()
+    until = now + timedelta(seconds=PRESENCE_TTL_S)
 
     def update(conn: Connection) -> None:
         row = store_store.find_agent(conn, agent.id)
         if row is None:
             return
-        values: dict[str, Any] = {
-            "presence_until": now + timedelta(seconds=PRESENCE_TTL_S),
-            "active_at": now,
-        }
+        values: dict[str, Any] = {"presence_until": until, "active_at": now}
         if row.presence_until is None or row.presence_until <= now:
             values["presence"] = Presence.ONLINE.value
         store_store.update_agent(conn, agent.id, **values)
@@ -78,29 +81,45 @@ async def do_connect(svc: Services, agent: AgentIdentity) -> None:
     await svc.db.write(update)
     await publish_presence(svc, agent.store_id, agent.id)
     await do_route_queue(svc, agent.store_id)
+    return until
 
 
-async def do_disconnect(svc: Services, agent: AgentIdentity) -> None:
-    """The agent's last console on this node closed: their presence ends now (a console
-    on another node renews it again within seconds)."""
+async def do_disconnect(
+    svc: Services, agent: AgentIdentity, *, written: datetime | None = None
+) -> bool:
+    """The agent's consoles are closed: their presence ends now. With `written` (the
+    latest presence_until this node wrote), only if no node renewed it later, that is,
+    no console of theirs is open on another node. True if it ended."""
     now = svc.clock.now()
-    await svc.db.write(lambda conn: store_store.update_agent(conn, agent.id, presence_until=now))
-    await publish_presence(svc, agent.store_id, agent.id)
+
+    def end(conn: Connection) -> bool:
+        if written is None:
+            store_store.update_agent(conn, agent.id, presence_until=now)
+            return True
+        return presence_store.end_agent_presence(conn, agent.id, written=written, now=now)
+
+    ended = await svc.db.write(end)
+    if ended:
+        await publish_presence(svc, agent.store_id, agent.id)
+    return ended
 
 
-async def do_renew(svc: Services, agent_ids: list[int], active: list[int]) -> None:
-    """A node's periodic renewal for the agents connected to it."""
+async def do_renew(svc: Services, agent_ids: list[int], active: list[int]) -> datetime | None:
+    """A node's periodic renewal for the agents connected to it: the presence_until
+    written (None if none was)."""
     if not agent_ids and not active:
-        return
+        return None
     now = svc.clock.now()
+    until = now + timedelta(seconds=PRESENCE_TTL_S)
 
     def update(conn: Connection) -> None:
         if agent_ids:
-            routing_store.renew_presence(conn, agent_ids, now + timedelta(seconds=PRESENCE_TTL_S))
+            routing_store.renew_presence(conn, agent_ids, until)
         if active:
             routing_store.mark_active(conn, active, now)
 
     await svc.db.write(update)
+    return until if agent_ids else None
 
 
 async def list_idle(svc: Services, agent_ids: list[int]) -> list[AgentIdentity]:

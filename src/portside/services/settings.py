@@ -117,7 +117,11 @@ async def do_put_settings(
             raise NotFound("This store does not exist.")
         return value
 
-    return _public(section, await svc.db.write(put))
+    value = await svc.db.write(put)
+    # The welcome carries some sections (attachments): this node's widgets see the
+    # change at once, other nodes' within store_keys.CACHE_S.
+    svc.store_keys.forget(agent.store_id)
+    return _public(section, value)
 
 
 def read_llm(settings: Mapping[str, Any] | None) -> LlmSettings:

@@ -115,6 +115,7 @@ async def do_update_store(
         return store_store.find_store(conn, agent.store_id)
 
     row = await svc.db.write(update)
+    svc.store_keys.forget(agent.store_id)
     if row is None:
         raise NotFound("This store does not exist.")
     return store_to_dict(row)

@@ -13,7 +13,7 @@ import json
 
 from portside.errors import InvalidRequest, PortsideError, RateLimited
 from portside.services.context import Services
-from portside.services.identity import read_visitor_token
+from portside.services.identity import get_token_visitor
 from portside.services.tracking import TrackResult, do_track
 from portside.storage import store_store
 
@@ -36,7 +36,7 @@ async def do_track_beacon(
     svc: Services, *, body: bytes, origin: str | None, address: str
 ) -> TrackResult:
     """Check and store one beacon; raises what the route answers with."""
-    retry = svc.limiters.beacons.hit(f"ip:{address}")
+    retry = await svc.limiters.beacons.hit(f"ip:{address}")
     if retry:
         raise RateLimited(
             f"Too many beacons from this address; wait {retry:.0f} s.", retry_after=retry
@@ -58,7 +58,7 @@ async def do_track_beacon(
     token = payload.get("token")
     if not isinstance(token, str) or not token:
         raise InvalidRequest("The body has the visitor's token in `token`.")
-    visitor_id = read_visitor_token(svc.settings, token, store.id)
+    visitor_id = await get_token_visitor(svc, token, store.id)
     return await do_track(
         svc,
         store_id=store.id,

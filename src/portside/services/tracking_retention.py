@@ -1,16 +1,17 @@
 """Keeping shopping-behaviour events no longer than each store's `retention_days`
 (services/tracking_settings.py): a sweep once at start and then every hour.
 
-Each node sweeps; that is harmless (a delete of what another node already deleted
-deletes nothing) and needs no coordination. Deletes go in bounded batches, each its own
-short transaction, so a store with millions of old events never holds the database (on
-SQLite, its one writer) for long, and other writes get their turn in between.
+With several nodes, the one holding the lease "tracking-retention" sweeps
+(services/leases.py). Twice would be harmless (a delete of what another node already
+deleted deletes nothing), but it is wasted work on the database. Deletes go in bounded
+batches, each its own short transaction, so a store with millions of old events never
+holds the database (on SQLite, its one writer) for long, and other writes get their turn
+in between; a sweep stopped between two (the lease lost) is finished by the next.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from functools import partial
@@ -18,12 +19,14 @@ from functools import partial
 from sqlalchemy import Connection
 
 from portside.services.context import Services
+from portside.services.leases import LeasedJob
 from portside.services.tracking_settings import read_tracking
 from portside.storage import store_store, tracking_store
 
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY_S = 3600.0
+LEASE = "tracking-retention"
 BATCH = 1000
 
 
@@ -57,32 +60,19 @@ async def do_sweep_events(svc: Services, *, batch: int = BATCH) -> int:
 
 
 class EventRetention:
-    """The periodic sweep, started and stopped with the app."""
+    """The periodic sweep, started and stopped with the app, on the lease's holder."""
 
     def __init__(self, svc: Services, *, every_s: float = SWEEP_EVERY_S) -> None:
         self.svc = svc
-        self.every_s = every_s
-        self._task: asyncio.Task[None] | None = None
+        self.job = LeasedJob(svc, LEASE, self._sweep, every_s=every_s)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self.job.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self.job.close()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                deleted = await do_sweep_events(self.svc)
-                if deleted:
-                    log.info("retention: deleted %d visitor events", deleted)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # A database that is away now may be back within the hour.
-                log.exception("retention sweep failed")
-            await asyncio.sleep(self.every_s)
+    async def _sweep(self) -> None:
+        deleted = await do_sweep_events(self.svc)
+        if deleted:
+            log.info("retention: deleted %d visitor events", deleted)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -13,7 +14,8 @@ from portside.errors import PortsideError, RateLimited, TokenExpired, TokenInval
 from portside.services.context import Services
 from portside.services.conversations import record_context
 from portside.services.geo import country_for, valid_timezone
-from portside.services.identity import issue_visitor_token, read_visitor_token
+from portside.services.identity import issue_visitor_token, read_visitor_claims, token_predates
+from portside.services.inbox import load_visitor_conversation
 from portside.storage import store_store
 
 # Used with fullmatch: "$" alone would let a trailing newline through.
@@ -32,6 +34,9 @@ class VisitorSession:
     name: str | None
     # Set when the shopper's token was refused and a new identity was issued instead.
     token_error: PortsideError | None
+    # Their latest conversation (id, status, last_seq), read in the same transaction as
+    # the identify: the widget's welcome carries it.
+    conversation: dict[str, Any] | None = None
 
 
 def clean_context(raw: object) -> dict[str, Any]:
@@ -68,27 +73,34 @@ async def do_identify_visitor(
     context: dict[str, Any],
     address: str,
     user_agent: str | None,
+    online_until: datetime | None = None,
 ) -> VisitorSession:
-    """The shopper a token names, or a new one; records the page they are on."""
+    """The shopper a token names, or a new one; records the page they are on, and with
+    `online_until`, that a widget of theirs is open (services/visitor_presence.py)."""
     visitor_id: int | None = None
     token_error: PortsideError | None = None
     if isinstance(token, str) and token:
         try:
-            visitor_id = read_visitor_token(svc.settings, token, store_id)
+            visitor_id, issued = read_visitor_claims(svc.settings, token, store_id)
         except (TokenInvalid, TokenExpired) as exc:
             token_error = exc
     if visitor_id is None:
         # A new shopper: counted per address, so a script cannot mint endless visitors.
-        retry = svc.limiters.new_visitors.hit(f"ip:{address}")
+        retry = await svc.limiters.new_visitors.hit(f"ip:{address}")
         if retry:
             raise RateLimited(
                 f"Too many new chats from this address; wait {retry:.0f} s.", retry_after=retry
             )
 
-    def identify(conn: Connection) -> tuple[Any, tuple[Event, Standing] | None, bool]:
+    # One transaction for the whole hello: a node taking over a dead node's thousands of
+    # widgets at once paid a pool checkout, BEGIN and COMMIT for each of the visitor's
+    # row, their page and their conversation (bench/cluster.py, docs/benchmarks.md).
+    def identify(conn: Connection) -> tuple[Any, tuple[Event, Standing] | None, bool, Any]:
         row = None
         if visitor_id is not None:
             row = store_store.find_visitor(conn, store_id, visitor_id)
+            if row is not None and token_predates(issued, row):
+                row = None  # an erased shopper's token: their id is someone else's now
         gone = visitor_id is not None and row is None
         if row is None:
             now = svc.clock.now()
@@ -101,9 +113,12 @@ async def do_identify_visitor(
             )
             row = store_store.find_visitor(conn, store_id, new_id)
             assert row is not None
-        return row, _apply_context(svc, conn, store_id, row, context), gone
+        online = {} if online_until is None else {"online_until": online_until}
+        logged = _apply_context(svc, conn, store_id, row, context, **online)
+        # After the page's event, which may have been logged in this very conversation.
+        return row, logged, gone, load_visitor_conversation(conn, store_id, row.id)
 
-    row, logged, gone = await svc.db.write(identify)
+    row, logged, gone, conversation = await svc.db.write(identify)
     if gone:
         token_error = TokenInvalid("This visitor no longer exists; a new one was issued.")
     if logged is not None:
@@ -113,6 +128,7 @@ async def do_identify_visitor(
         token=issue_visitor_token(svc.settings, store_id, row.id),
         name=row.name,
         token_error=token_error,
+        conversation=conversation,
     )
 
 
@@ -133,15 +149,22 @@ async def do_update_context(
 
 
 def _apply_context(
-    svc: Services, conn: Connection, store_id: int, row: Any, context: dict[str, Any]
+    svc: Services,
+    conn: Connection,
+    store_id: int,
+    row: Any,
+    context: dict[str, Any],
+    **also: Any,
 ) -> tuple[Event, Standing] | None:
+    """Record the page in the visitor's row (with `also`, other columns in the same
+    statement); the context event worth telling agents, if any."""
     changes = {k: v for k, v in context.items() if getattr(row, k) != v}
     timezone = context.get("timezone", row.timezone)
     language = context.get("language", row.language)
     country = country_for(timezone, language)
     if country and country != row.country:
         changes["country"] = country
-    store_store.update_visitor(conn, row.id, now=svc.clock.now(), **changes)
+    store_store.update_visitor(conn, row.id, now=svc.clock.now(), **changes, **also)
     if not any(k in changes for k in _WORTH_AN_EVENT):
         return None
     data = {

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from portside.errors import ServiceUnavailable
@@ -33,10 +34,12 @@ Work = Callable[[Connection], T]
 log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY_S = 1.0
+# What a client is told to wait before it sends again while the database is unreachable.
+RETRY_AFTER_S = 2.0
 
 
 class Database:
-    def __init__(self, url: str, *, readers: int = 4) -> None:
+    def __init__(self, url: str, *, readers: int = 4, pool: int = 20) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self._async: AsyncEngine | None = None
@@ -60,7 +63,7 @@ class Database:
             self._urgent = self._sync.connect()
         else:
             self._async = create_async_engine(
-                url, pool_size=20, max_overflow=20, pool_pre_ping=True
+                url, pool_size=pool, max_overflow=pool, pool_pre_ping=True
             )
 
     async def read(self, work: Work[T], *, urgent: bool = False) -> T:
@@ -156,16 +159,51 @@ class _SqliteWriter:
         self._conn.close()
 
 
+# PostgreSQL refusing a connection for want of room, not for anything in the request:
+# too_many_connections (max_connections, or a role's or database's CONNECTION LIMIT),
+# configuration_limit_exceeded, cannot_connect_now (starting up, shutting down). Seen
+# when several nodes' pools together outgrow max_connections during a reconnect storm.
+_BUSY_SQLSTATES = frozenset({"53300", "53400", "57P03"})
+
+
 @contextlib.contextmanager
 def _unavailable_on_disconnect() -> Iterator[None]:
     try:
         yield
     except (OSError, ConnectionError) as exc:
-        raise ServiceUnavailable("The database is unreachable; try again shortly.") from exc
-    except OperationalError as exc:
-        if exc.connection_invalidated or "connect" in str(exc).lower():
-            raise ServiceUnavailable("The database is unreachable; try again shortly.") from exc
+        raise _unreachable() from exc
+    except PoolTimeout as exc:
+        # Every connection of this node's pool stayed busy for pool_timeout (30 s).
+        raise _busy() from exc
+    except DBAPIError as exc:
+        if _sqlstate(exc) in _BUSY_SQLSTATES:
+            raise _busy() from exc
+        if isinstance(exc, OperationalError) and (
+            exc.connection_invalidated or "connect" in str(exc).lower()
+        ):
+            raise _unreachable() from exc
         raise
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    """The PostgreSQL error code under SQLAlchemy's wrapper (asyncpg: `sqlstate`)."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code if isinstance(code, str) else None
+
+
+def _busy() -> ServiceUnavailable:
+    # Refused before anything ran: the same request sent again is safe.
+    return ServiceUnavailable(
+        "The database has no connection free; try again shortly.", retry_after=RETRY_AFTER_S
+    )
+
+
+def _unreachable() -> ServiceUnavailable:
+    # A transaction whose connection drops is rolled back, so the same request sent
+    # again is safe (and a commit cut off on its way back is deduplicated by client_id).
+    return ServiceUnavailable(
+        "The database is unreachable; try again shortly.", retry_after=RETRY_AFTER_S
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

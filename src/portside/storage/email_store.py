@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Row
 
-from portside.storage.tables import emails
+from portside.storage.tables import conversations, emails, events
 
 
 def insert_email(
@@ -95,3 +95,69 @@ def find_conversation_by_message_ids(
 def list_emails(conn: Connection, conversation_id: int) -> list[Row[Any]]:
     query = select(emails).where(emails.c.conversation_id == conversation_id).order_by(emails.c.id)
     return list(conn.execute(query).all())
+
+
+# Emails whose node stopped while sending them (services/email_resend.py).
+
+
+def list_stalled(
+    conn: Connection, *, touched_before: datetime, created_since: datetime, limit: int
+) -> list[Row[Any]]:
+    """Outgoing emails still `pending` that nobody has touched since `touched_before`."""
+    query = (
+        select(emails)
+        .where(
+            emails.c.status == "pending",
+            emails.c.direction == "out",
+            emails.c.updated_at < touched_before,
+            emails.c.created_at >= created_since,
+        )
+        .order_by(emails.c.id)
+        .limit(limit)
+    )
+    return list(conn.execute(query).all())
+
+
+def retake_email(
+    conn: Connection, email_id: int, *, seen: datetime, note: str, now: datetime
+) -> bool:
+    """Take over a stalled email, if it is still as it was seen (`updated_at`): of
+    several nodes, one does."""
+    result = conn.execute(
+        update(emails)
+        .where(emails.c.id == email_id, emails.c.status == "pending", emails.c.updated_at == seen)
+        .values(error=note, updated_at=now)
+    )
+    return bool(result.rowcount)
+
+
+def fail_abandoned(
+    conn: Connection,
+    *,
+    created_before: datetime,
+    touched_before: datetime,
+    error: str,
+    now: datetime,
+) -> int:
+    """Mark `failed` the stalled emails too old to send now; how many."""
+    result = conn.execute(
+        update(emails)
+        .where(
+            emails.c.status == "pending",
+            emails.c.direction == "out",
+            emails.c.created_at < created_before,
+            emails.c.updated_at < touched_before,
+        )
+        .values(status="failed", error=error, updated_at=now)
+    )
+    return int(result.rowcount)
+
+
+def find_reply(conn: Connection, event_id: int) -> Any:
+    """An agent's reply an email carries: its event's data and author, and the visitor."""
+    query = (
+        select(events.c.data, events.c.actor_name, conversations.c.visitor_id)
+        .select_from(events.join(conversations, conversations.c.id == events.c.conversation_id))
+        .where(events.c.id == event_id)
+    )
+    return conn.execute(query).first()

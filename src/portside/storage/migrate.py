@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from alembic import command
 from alembic.config import Config
@@ -28,6 +30,34 @@ def upgrade(url: str) -> None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+SchemaState = Literal["current", "missing", "behind", "ahead"]
+
+
+@dataclass(frozen=True)
+class SchemaRevisions:
+    """The revisions this code knows, to judge a database's schema by (/readyz)."""
+
+    head: str
+    known: frozenset[str]
+
+    @classmethod
+    def of_code(cls) -> SchemaRevisions:
+        script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+        return cls(
+            head=script.get_current_head() or "",
+            known=frozenset(rev.revision for rev in script.walk_revisions()),
+        )
+
+    def state(self, revision: str | None) -> SchemaState:
+        """`ahead`: a revision this code does not know, so made by a newer release (whose
+        migrations, run before a rolling restart, must leave the old code working)."""
+        if revision == self.head:
+            return "current"
+        if revision is None:
+            return "missing"
+        return "behind" if revision in self.known else "ahead"
 
 
 async def current_revision(url: str) -> str | None:

@@ -137,6 +137,8 @@ visitors = Table(
     Column("online_until", UtcDateTime),
     Index("ix_visitors_store", "store_id"),
     Index("ix_visitors_store_customer", "store_id", "customer_id"),
+    # SQLite gives a deleted row's id again unless told not to (v0010).
+    sqlite_autoincrement=True,
 )
 
 conversations = Table(
@@ -170,6 +172,8 @@ conversations = Table(
     Index("ix_conversations_store_status", "store_id", "status", "assignee_id"),
     # The desk loops look for queued and assigned conversations across stores.
     Index("ix_conversations_status", "status", "store_id"),
+    # SQLite gives a deleted row's id again unless told not to (v0010).
+    sqlite_autoincrement=True,
 )
 
 events = Table(

@@ -101,7 +101,7 @@ async def upload(request: Request, svc: ServicesDep) -> JSONResponse:
 
     async def call() -> tuple[dict[str, Any], int]:
         store_id, sender, _widget = await _sender(request, svc)
-        check_upload_rate(svc, sender, client_address(request))
+        await check_upload_rate(svc, sender, client_address(request))
         limits = await get_limits(svc, store_id)
         data = await _read_body(request, limits.largest_bytes)
         name = request.headers.get("x-filename")

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from portside.errors import PortsideError, RateLimited
+from portside.errors import PortsideError
 from portside.node_metrics import NodeMetrics
 
 _HTTP_CODES = {
@@ -20,8 +20,10 @@ _HTTP_CODES = {
 
 def error_response(error: PortsideError) -> JSONResponse:
     headers = {}
-    if isinstance(error, RateLimited):
-        headers["Retry-After"] = str(max(1, round(error.retry_after)))
+    # Rate limits, and a database that is restarting: when to send the request again.
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(max(1, round(retry_after)))
     return JSONResponse({"error": error.to_dict()}, status_code=error.status, headers=headers)
 
 

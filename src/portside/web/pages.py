@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.templating import Jinja2Templates
 
 from portside.errors import Forbidden
+from portside.readiness import Readiness
 from portside.services import catalog
 from portside.services.demo import DEMO_STORE_KEY
 from portside.services.demo_checkout import do_demo_checkout
@@ -29,16 +30,19 @@ async def root() -> RedirectResponse:
 
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
+    """The process answers (nothing else is checked): restart it if this fails."""
     return {"status": "ok"}
 
 
 @router.get("/readyz")
-async def readyz(svc: ServicesDep) -> JSONResponse:
-    if await svc.db.ping():
-        return JSONResponse({"status": "ready"})
+async def readyz(request: Request) -> JSONResponse:
+    """Whether to send this node new clients, each check named (readiness.py)."""
+    readiness: Readiness = request.app.state.readiness
+    answer = await readiness.check()
     return JSONResponse(
-        {"error": {"code": "unavailable", "message": "The database is unreachable."}},
-        status_code=503,
+        answer.body,
+        status_code=200 if answer.ready else 503,
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -56,6 +60,16 @@ async def widget_media_js() -> FileResponse:
     """The widget's attachments (photos, PDFs, voice notes), loaded by widget.js on demand."""
     return FileResponse(
         f"{STATIC_DIR}/widget-media.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@router.get("/widget-voice.js")
+async def widget_voice_js() -> FileResponse:
+    """The widget's voice recorder, loaded by widget-media.js when the microphone is pressed."""
+    return FileResponse(
+        f"{STATIC_DIR}/widget-voice.js",
         media_type="text/javascript",
         headers={"Cache-Control": "public, max-age=300"},
     )

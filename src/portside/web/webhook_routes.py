@@ -60,7 +60,7 @@ async def _take(svc: Services, delivery: Delivery, response: Response) -> dict[s
 
 async def _read_body(request: Request, svc: Services) -> bytes:
     """The raw body, once the sender is within its rate limit."""
-    check_sender(svc, client_address(request))
+    await check_sender(svc, client_address(request))
     limit = svc.settings.limits.webhook_bytes
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":

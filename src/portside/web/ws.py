@@ -15,9 +15,11 @@ from urllib.parse import urlsplit
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from portside.errors import ServiceUnavailable
 from portside.realtime.connection import Disconnected
 from portside.realtime.console_session import run_console
 from portside.realtime.hub import Hub
+from portside.realtime.protocol import Close, encode, error_frame
 from portside.realtime.widget_session import WidgetRequest, run_widget
 from portside.services.context import Services
 from portside.web.deps import SESSION_COOKIE
@@ -86,7 +88,11 @@ class WebSocketEndpoints:
             if handler is not None:
                 socket = AsgiSocket(receive, send)
                 if await socket.accept():
-                    await handler(HTTPConnection(scope), socket)
+                    connection = HTTPConnection(scope)
+                    try:
+                        await handler(connection, socket)
+                    except ServiceUnavailable as exc:
+                        await _try_again_later(connection, socket, exc)
                 return
         await self.app(scope, receive, send)
 
@@ -99,7 +105,7 @@ async def _widget(connection: HTTPConnection, socket: AsgiSocket) -> None:
         address=address,
         user_agent=connection.headers.get("user-agent"),
     )
-    await run_widget(socket, svc, hub, request)
+    await run_widget(socket, svc, hub, connection.app.state.online, request)
 
 
 async def _console(connection: HTTPConnection, socket: AsgiSocket) -> None:
@@ -119,6 +125,18 @@ _ENDPOINTS: dict[str, Callable[[HTTPConnection, AsgiSocket], Awaitable[None]]] =
     "/ws/widget": _widget,
     "/ws/console": _console,
 }
+
+
+async def _try_again_later(
+    connection: HTTPConnection, socket: AsgiSocket, error: ServiceUnavailable
+) -> None:
+    """The database went away while the client was let in (it is restarting): say so,
+    and close with 1013 so that the client comes back after its backoff. Uncaught, the
+    socket would be reset with no word of why."""
+    connection.app.state.services.metrics.error("protocol", error.code)
+    with contextlib.suppress(Disconnected):
+        await socket.send_text(encode(error_frame(error)))
+    await socket.close(Close.OVERLOADED, "try again later")
 
 
 def _parts(connection: HTTPConnection) -> tuple[Services, Hub, str]:

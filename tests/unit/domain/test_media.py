@@ -22,6 +22,14 @@ def test_types_are_told_by_content_not_by_name() -> None:
     assert sniff(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 16).content_type == "image/heic"  # type: ignore[union-attr]
 
 
+def test_a_browser_recording_is_a_webm_voice_note() -> None:
+    # What Chromium's MediaRecorder gives for `audio/webm;codecs=opus`.
+    found = check_upload(media_files.browser_recording(1.0), AttachmentLimits())
+    assert (found.kind, found.content_type) == ("voice", "audio/webm")
+    with pytest.raises(UploadTypeRefused, match="voice notes"):
+        check_upload(media_files.browser_recording(1.0), AttachmentLimits(kinds=("image",)))
+
+
 def test_html_named_png_is_refused() -> None:
     with pytest.raises(UploadTypeRefused) as refused:
         check_upload(b"<!doctype html><script>alert(1)</script>", AttachmentLimits())

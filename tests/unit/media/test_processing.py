@@ -71,6 +71,30 @@ async def test_voice_note_is_normalised_to_aac_in_mp4_mono(container: str) -> No
         assert stream.codec_context.sample_rate == 48000
 
 
+@pytest.mark.parametrize("channels", [1, 2])
+async def test_a_browser_recording_webm_opus_is_normalised_to_aac_in_mp4_mono(
+    channels: int,
+) -> None:
+    recording = media_files.browser_recording(3.0, channels)
+    with av.open(io.BytesIO(recording)) as source:  # as Chromium writes it: no duration
+        assert source.duration is None
+        assert source.streams.audio[0].codec_context.name == "opus"
+    result = await process(recording)
+    assert (result.kind, result.content_type) == ("voice", "audio/mp4")
+    assert result.duration_ms is not None and 2900 <= result.duration_ms <= 3100
+    with av.open(io.BytesIO(result.data)) as stored:
+        stream = stored.streams.audio[0]
+        assert stream.codec_context.name == "aac"
+        assert stream.codec_context.layout.nb_channels == 1
+        assert stream.codec_context.sample_rate == 48000
+
+
+async def test_a_browser_recording_over_the_limit_is_refused_by_its_decoded_length() -> None:
+    # Its header says nothing of its length: decoding finds it too long.
+    with pytest.raises(UploadRefused, match="at most 5 seconds"):
+        await process(media_files.browser_recording(6.0), AttachmentLimits(max_voice_s=5))
+
+
 async def test_voice_note_over_the_limit_is_refused() -> None:
     with pytest.raises(UploadRefused, match="at most 5 seconds"):
         await process(media_files.voice(7.0), AttachmentLimits(max_voice_s=5))

@@ -13,6 +13,12 @@ from portside.storage.tables import metadata
 
 config = context.config
 
+# Nodes started together each run the migrations (`portside serve` does, unless
+# --no-migrate): on PostgreSQL the first to take this lock upgrades, and the others wait
+# for its commit, then find the schema current. Any constant will do; this one reads
+# "portside" in ASCII.
+MIGRATION_LOCK = 0x706F_7274_7369_6465
+
 
 def _run(connection: Connection) -> None:
     context.configure(
@@ -21,6 +27,9 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Held to the end of the transaction, before the version is read.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.run_migrations()
 
 

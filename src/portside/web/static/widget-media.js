@@ -1,15 +1,18 @@
 /* Portside chat widget, attachments: photos, PDFs and voice notes in the shopper's chat.
 
    widget.js loads this file from its own server only when it is needed (the shopper
-   presses the attach button, drops or pastes a file, or a message with attachments is
-   shown) and calls window.PortsideMedia(api) once, with
-     api = {ui, lang, key, base, token(), submit(files)}
-   (its elements, language, widget key, server origin, the visitor token, and the
-   function that sends a message carrying uploaded attachments, the text box's text as
-   caption). It answers with the hooks widget.js uses:
+   presses the attach or microphone button, drops or pastes a file, or a message with
+   attachments is shown) and calls window.PortsideMedia(api) once, with
+     api = {ui, lang, key, base, token(), submit(files), t(key)}
+   (its elements, language, widget key, server origin, the visitor token, the function
+   that sends a message carrying uploaded attachments, the text box's text as caption,
+   and widget.js's own strings). It answers with the hooks widget.js uses:
      show(box, files)  draw a message's attachments into `box`
      pick()            open the file picker
      take(fileList)    upload dropped or pasted files
+     record(maxS)      record a voice note of at most maxS seconds; the recorder is in
+                       widget-voice.js, loaded the first time; the recording is then
+                       uploaded and sent like a picked file
    Same rules as widget.js: shadow DOM only, no HTML from strings (text only ever goes in
    through text nodes), styles through a constructable stylesheet, network traffic only
    to its own server. Uploads and URLs: docs/attachments.md. */
@@ -20,6 +23,8 @@
   const ACCEPT = "image/jpeg,image/png,image/webp,image/gif,image/heic,application/pdf";
   const URL_MARGIN_MS = 20000; // a signed URL this close to expiring is asked for again
   const REFUSED = new Set([400, 404, 413, 415, 422]); // trying again will not help
+  // widget-voice.js is this file's sibling (only while this file first runs is it known).
+  const SRC = document.currentScript ? document.currentScript.src : "";
 
   const STRINGS = {
     en: {
@@ -132,6 +137,7 @@
 .file { color: inherit; text-decoration: underline; overflow-wrap: anywhere; }
 .voice { display: grid; gap: 2px; font-size: 12px; }
 .voice audio { max-width: 240px; }
+.said { margin: 2px 0 0; font-size: 13px; font-style: italic; white-space: pre-wrap; }
 .tray { grid-column: 1 / -1; display: grid; gap: 6px; margin: 0; padding: 0; list-style: none; }
 .upload {
   display: grid; grid-template-columns: 1fr auto auto; gap: 6px; align-items: center;
@@ -165,11 +171,13 @@
       name: typeof value.name === "string" && value.name ? value.name : null,
       durationMs: Number.isFinite(value.duration_ms) ? value.duration_ms : null,
       thumbnail: value.thumbnail === true,
+      // A voice note's words, when the store shares transcripts (widget.js keeps them).
+      transcript: typeof value.transcript === "string" ? value.transcript : "",
     };
   }
 
-  function duration(ms) {
-    const s = Math.round(ms / 1000);
+  function duration(ms, floor) {
+    const s = (floor ? Math.floor : Math.round)(ms / 1000);
     return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
   }
 
@@ -178,13 +186,16 @@
     const t = (key, args) =>
       (strings[key] || STRINGS.en[key]).replace(/\{(\w+)\}/g, (_, name) => String(args[name]));
     const shadow = api.ui.root.getRootNode();
-    try {
-      const sheet = new CSSStyleSheet();
-      sheet.replaceSync(CSS);
-      shadow.adoptedStyleSheets = [...shadow.adoptedStyleSheets, sheet];
-    } catch {
-      shadow.append(el("style", {}, [CSS]));
-    }
+    const style = (css) => {
+      try {
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync(css);
+        shadow.adoptedStyleSheets = [...shadow.adoptedStyleSheets, sheet];
+      } catch {
+        shadow.append(el("style", {}, [css]));
+      }
+    };
+    style(CSS);
     const endpoint = (path) => `${api.base}${path}?store=${encodeURIComponent(api.key)}`;
 
     // ---- the signed URLs (they expire: asked for when shown, again when stale) ----------
@@ -250,7 +261,8 @@
           const audio = el("audio", { controls: true, preload: "none", "data-testid": "attachment-voice" });
           fetchUrls(file.id).then((got) => (audio.src = got.url), () => {});
           const label = [t("voice"), file.durationMs ? duration(file.durationMs) : ""].join(" ");
-          parts.push(el("div", { class: "voice" }, [el("span", {}, [label.trim()]), audio]));
+          const said = file.transcript && el("p", { class: "said", "data-testid": "attachment-transcript" }, [file.transcript]);
+          parts.push(el("div", { class: "voice" }, [el("span", {}, [label.trim()]), audio, said || ""]));
         }
       }
       box.className = "files";
@@ -275,13 +287,15 @@
     }
 
     function take(list) {
-      for (const file of Array.from(list || [])) {
-        if (uploads.length >= MAX_FILES) break;
-        const item = { file, state: "uploading", result: null, li: el("li", { class: "upload" }) };
-        uploads.push(item);
-        tray.append(item.li);
-        upload(item);
-      }
+      for (const file of Array.from(list || [])) add(file);
+    }
+
+    function add(file, label) {
+      if (uploads.length >= MAX_FILES) return;
+      const item = { file, label, state: "uploading", result: null, li: el("li", { class: "upload" }) };
+      uploads.push(item);
+      tray.append(item.li);
+      upload(item);
     }
 
     function upload(item) {
@@ -319,7 +333,7 @@
       if (share !== undefined) item.share = share;
       const { li } = item;
       li.dataset.state = item.state;
-      const parts = [el("span", { class: "upload-name" }, [item.file.name || t("photo")])];
+      const parts = [el("span", { class: "upload-name" }, [item.label || item.file.name || t("photo")])];
       if (item.state === "failed") {
         const retry = el("button", { type: "button", "data-testid": "upload-retry" }, [t("retry")]);
         retry.addEventListener("click", () => upload(item));
@@ -327,7 +341,8 @@
       } else parts.push(el("span"));
       const remove = el("button", { type: "button", "aria-label": t("remove") }, ["×"]);
       remove.addEventListener("click", () => {
-        uploads.splice(uploads.indexOf(item), 1);
+        const at = uploads.indexOf(item);
+        if (at >= 0) uploads.splice(at, 1);
         li.remove();
         if (sendWhenDone) sendNow();
       });
@@ -352,8 +367,10 @@
       }
       sendWhenDone = false;
       const files = uploads.filter((item) => item.state === "done").map((item) => item.result);
+      // A refused file (a voice note too long, say) stays in sight, saying so, until its
+      // × or the next send; it is out of `uploads`, so it holds nothing back.
+      tray.replaceChildren(...uploads.filter((item) => item.state === "refused").map((item) => item.li));
       uploads.length = 0;
-      tray.replaceChildren();
       if (files.length) api.submit(files);
     }
 
@@ -381,6 +398,25 @@
       true,
     );
 
-    return { show, pick, take };
+    // ---- voice notes: recorded by widget-voice.js, then sent like a picked file -------
+
+    let voiceLoad = null;
+
+    function record(maxS) {
+      voiceLoad ||= new Promise((done, fail) => {
+        const tag = el("script", { src: new URL("widget-voice.js", SRC || `${api.base}/`).href });
+        const send = (file, ms) => {
+          add(file, `${t("voice")} ${duration(ms, true)}`);
+          sendNow(); // it goes as soon as it is uploaded
+        };
+        const env = { ui: api.ui, lang: api.lang, t: api.t, el, duration, style, before: tray, send };
+        tag.onload = () => done(window.PortsideVoice(env));
+        tag.onerror = () => fail((voiceLoad = null));
+        document.head.append(tag);
+      });
+      return voiceLoad.then((voice) => voice.record(maxS));
+    }
+
+    return { show, pick, take, record };
   };
 })();

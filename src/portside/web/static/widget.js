@@ -74,6 +74,7 @@
   const STRINGS = {
     en: {
       attach: "Attach a file",
+      record: "Record a voice note",
       title: "Chat",
       dialog: "Chat with {store}",
       open: "Open chat",
@@ -125,6 +126,7 @@
     },
     zh: {
       attach: "添加附件",
+      record: "录制语音消息",
       title: "聊天",
       dialog: "与 {store} 聊天",
       open: "打开聊天",
@@ -176,6 +178,7 @@
     },
     es: {
       attach: "Adjuntar",
+      record: "Grabar una nota de voz",
       title: "Chat",
       dialog: "Chat con {store}",
       open: "Abrir el chat",
@@ -227,6 +230,7 @@
     },
     de: {
       attach: "Anhängen",
+      record: "Sprachnachricht aufnehmen",
       title: "Chat",
       dialog: "Chat mit {store}",
       open: "Chat öffnen",
@@ -278,6 +282,7 @@
     },
     fr: {
       attach: "Joindre",
+      record: "Enregistrer un message vocal",
       title: "Chat",
       dialog: "Discuter avec {store}",
       open: "Ouvrir le chat",
@@ -329,6 +334,7 @@
     },
     ja: {
       attach: "添付",
+      record: "ボイスメッセージを録音",
       title: "チャット",
       dialog: "{store}とのチャット",
       open: "チャットを開く",
@@ -380,6 +386,7 @@
     },
     pt: {
       attach: "Anexar",
+      record: "Gravar mensagem de voz",
       title: "Chat",
       dialog: "Conversar com {store}",
       open: "Abrir o chat",
@@ -431,6 +438,7 @@
     },
     ko: {
       attach: "첨부",
+      record: "음성 메시지 녹음",
       title: "채팅",
       dialog: "{store} 채팅",
       open: "채팅 열기",
@@ -482,6 +490,7 @@
     },
     ar: {
       attach: "إرفاق",
+      record: "تسجيل رسالة صوتية",
       title: "المحادثة",
       dialog: "محادثة مع {store}",
       open: "افتح المحادثة",
@@ -533,6 +542,7 @@
     },
     ru: {
       attach: "Прикрепить",
+      record: "Записать голосовое сообщение",
       title: "Чат",
       dialog: "Чат с {store}",
       open: "Открыть чат",
@@ -706,6 +716,7 @@
     open: false,
     unread: 0,
     maxChars: DEFAULT_MAX_CHARS,
+    voiceS: 0, // the store's longest voice note in seconds; 0: it takes none
     heartbeatMs: DEFAULT_HEARTBEAT_S * 1000,
     connection: "connecting", // "connecting" | "connected" | "offline"
     everConnected: false,
@@ -761,6 +772,7 @@ button { cursor: pointer; }
 }
 .launcher:hover { transform: scale(1.05); }
 .launcher svg { width: 28px; height: 28px; fill: currentColor; }
+.attach svg { width: 24px; height: 24px; fill: currentColor; vertical-align: middle; }
 .badge {
   position: absolute; top: -4px; right: -4px; min-width: 20px; height: 20px; padding: 0 5px;
   box-sizing: border-box; border-radius: 10px; border: 2px solid #ffffff;
@@ -873,7 +885,8 @@ button { cursor: pointer; }
   background: var(--accent); color: var(--accent-text); font-weight: 600;
 }
 .attach { min-height: 44px; border: 0; background: none; font-size: 24px; }
-.send:disabled, .input:disabled { opacity: 0.5; cursor: not-allowed; }
+.composer.voice { grid-template-columns: auto 1fr auto auto; }
+.send:disabled, .input:disabled, .attach:disabled { opacity: 0.5; cursor: not-allowed; }
 .hint { grid-column: 1 / -1; margin: 0; font-size: 12px; color: var(--muted); }
 .hint:empty { display: none; }
 .error { color: var(--danger); }
@@ -896,21 +909,26 @@ button { cursor: pointer; }
   let host = null;
   let ui = null;
 
-  function chatIcon() {
+  /** A 24 x 24 icon drawn by one SVG path, in the text colour. */
+  function icon(d) {
     const ns = "http://www.w3.org/2000/svg";
     const svg = document.createElementNS(ns, "svg");
     svg.setAttribute("viewBox", "0 0 24 24");
     svg.setAttribute("aria-hidden", "true");
     svg.setAttribute("focusable", "false");
     const path = document.createElementNS(ns, "path");
-    path.setAttribute(
-      "d",
-      "M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.5 4v-4" +
-        "A1.5 1.5 0 0 1 4 14.5z",
-    );
+    path.setAttribute("d", d);
     svg.append(path);
     return svg;
   }
+
+  const chatIcon = () =>
+    icon(
+      "M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.5 4v-4" +
+        "A1.5 1.5 0 0 1 4 14.5z",
+    );
+  const micIcon = () =>
+    icon("M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1a7 7 0 0 0 6-6.9z");
 
   function buildUi() {
     const badge = el("span", {
@@ -988,9 +1006,12 @@ button { cursor: pointer; }
       role: "alert",
     });
     const attach = el("button", { type: "button", class: "attach", "data-testid": "attach", "aria-label": t("attach") }, ["+"]);
+    // Shown once `welcome` says the store takes voice notes (widget-voice.js records).
+    const mic = el("button", { type: "button", class: "attach", "data-testid": "record", "aria-label": t("record"), hidden: true }, [micIcon()]);
     const form = el("form", { class: "composer", "data-testid": "composer", novalidate: true }, [
       attach,
       input,
+      mic,
       send,
       counter,
       error,
@@ -1032,6 +1053,7 @@ button { cursor: pointer; }
       form,
       input,
       attach,
+      mic,
       send,
       counter,
       error,
@@ -1229,7 +1251,7 @@ button { cursor: pointer; }
     mediaLoad ||= new Promise((done, fail) => {
       const tag = el("script", { src: new URL("widget-media.js", script.src).href });
       const base = new URL(script.src).origin;
-      const api = { ui, lang: LANG, key: STORE_KEY, base, token: () => state.token, submit };
+      const api = { ui, lang: LANG, key: STORE_KEY, base, token: () => state.token, submit, t };
       tag.onload = () => done(window.PortsideMedia(api));
       tag.onerror = () => fail((mediaLoad = null));
       document.head.append(tag);
@@ -1522,6 +1544,7 @@ button { cursor: pointer; }
     else if (event.type === "conversation.status_changed") applyStatusChange(event);
     else if (event.type === "csat.requested") applyCsatRequest(event);
     else if (event.type === "csat.rated") applyCsatRated(event);
+    else if (event.type === "attachment.transcript_shared") applyTranscript(event.data || {});
     else if (event.type === "conversation.created" && typeof event.data?.status === "string") {
       state.status = event.data.status; // shows nothing but whether a person was asked for
       renderPersonButton();
@@ -1580,6 +1603,18 @@ button { cursor: pointer; }
     if (!state.open && (author === "agent" || author === "bot")) {
       state.unread += 1;
       renderLauncher();
+    }
+  }
+
+  /** A transcript shared with the shopper: kept with its voice note, which
+   * widget-media.js draws with it. */
+  function applyTranscript(data) {
+    for (const r of items) {
+      const file = (r.files || []).find((f) => f && f.id === data.attachment_id);
+      if (file && typeof data.text === "string") {
+        file.transcript = data.text;
+        render(r);
+      }
     }
   }
 
@@ -1954,8 +1989,9 @@ button { cursor: pointer; }
     const record = frame.ref == null ? null : byClientId.get(String(frame.ref));
     if (!record || record.state !== "pending") return;
     inFlight.delete(record.clientId);
-    if (frame.code === "rate_limited") {
-      // Nothing was stored: keep it pending and send it again, same client_id, a bit later.
+    if (frame.code === "rate_limited" || frame.code === "unavailable") {
+      // Nothing was stored (too fast, or the database restarting): keep it pending and
+      // send it again, same client_id, a bit later.
       const asked = Number(frame.retry_after) * 1000 || 0;
       const wait = Math.min(RATE_LIMIT_MAX_MS, Math.max(RATE_LIMIT_MIN_MS, asked));
       outboxPausedUntil = Math.max(outboxPausedUntil, Date.now() + wait);
@@ -2132,6 +2168,16 @@ button { cursor: pointer; }
       case "identify.ack":
         onIdentified(frame);
         break;
+      case "conversation.deleted":
+        // The store deleted it (an erasure request): it leaves the screen and the cache.
+        if (frame.conversation_id === state.conversationId) {
+          reconcile(null);
+          state.status = null;
+          renderPersonButton();
+          renderQueue();
+          scheduleSave();
+        }
+        break;
       default:
         break; // pong, or a frame from a newer server
     }
@@ -2157,6 +2203,12 @@ button { cursor: pointer; }
     }
     const store = frame.store && typeof frame.store === "object" ? frame.store : {};
     if (typeof store.name === "string" && store.name) setStoreName(store.name);
+    const taken = frame.attachments || {};
+    const voiceS = Array.isArray(taken.kinds) && taken.kinds.includes("voice") && taken.max_voice_s;
+    state.voiceS = voiceS > 0 ? voiceS : 0;
+    const md = navigator.mediaDevices;
+    ui.mic.hidden = !(state.voiceS && window.MediaRecorder && md && md.getUserMedia);
+    ui.form.classList.toggle("voice", !ui.mic.hidden);
 
     reconcile(frame.conversation);
     const conversation = frame.conversation;
@@ -2644,6 +2696,7 @@ button { cursor: pointer; }
       }
     });
     ui.attach.addEventListener("click", () => media().then((m) => m.pick()));
+    ui.mic.addEventListener("click", () => media().then((m) => m.record(state.voiceS)));
     ui.panel.addEventListener("dragover", (event) => event.preventDefault());
     const take = (event) => {
       const dropped = (event.dataTransfer || event.clipboardData).files;

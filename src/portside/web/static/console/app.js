@@ -14,6 +14,7 @@ import { CaseCards } from "./cases.js";
 import { Composer } from "./composer.js";
 import { ConversationStore } from "./conversations.js";
 import { PresenceControl, TransferMenu } from "./desk.js";
+import { DeleteControl } from "./erase.js";
 import { SlaTimers } from "./sla.js";
 import { byId, isTextEntry } from "./dom.js";
 import { statusLabel } from "./format.js";
@@ -51,6 +52,7 @@ export class App {
   #suggestions;
   #presence;
   #transfer;
+  #erase;
   #sla;
   #selectedId = null;
   #fetching = new Map(); // conversation id -> events and changes held while it is fetched
@@ -123,6 +125,7 @@ export class App {
       onDone: (result) => this.#actionDone(result),
       onError,
     });
+    this.#erase = new DeleteControl({ api, agent, onDeleted: (id) => this.#deleted(id) });
     this.#panel = new ContextPanel();
     this.#handoff = new HandoffCard();
     this.#cases = new CaseCards({ api, onError });
@@ -168,6 +171,7 @@ export class App {
     this.#presence.destroy();
     this.#sla.stop();
     this.#transfer.destroy();
+    this.#erase.destroy();
     this.#handoff.show(null);
     this.#panel.show(null);
     this.#showHeader(null);
@@ -270,6 +274,9 @@ export class App {
       case "lead":
         this.#onLead(frame);
         break;
+      case "conversation.deleted":
+        if (Number.isInteger(frame.conversation_id)) this.#deleted(frame.conversation_id);
+        break;
       default:
         break; // pong, synced: nothing to do
     }
@@ -346,7 +353,22 @@ export class App {
     this.#panel.show(conversation);
     this.#actions.show(conversation);
     this.#transfer.show(conversation);
+    this.#erase.show(conversation);
     this.#showHeader(conversation);
+  }
+
+  /** A conversation was deleted (here, or by another admin): it leaves every view. */
+  #deleted(id) {
+    if (this.#stopped) return;
+    this.#store.remove(id);
+    this.#fetching.delete(id);
+    this.#inbox.remove(id);
+    this.#transcripts.forget(id);
+    if (id === this.#selectedId) {
+      this.#deselect();
+      this.#toast.show(`Conversation #${id} was deleted.`);
+    }
+    this.#updateTitle();
   }
 
   #showHeader(conversation) {

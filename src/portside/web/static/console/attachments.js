@@ -3,8 +3,9 @@
 // Events carry an attachment's id, kind and size, never a URL: a URL is asked for
 // (GET /api/v1/attachments/{id}/url) when its thumbnail or player comes into view, and
 // again when it has expired. A click on a photo or a PDF asks for a fresh one first.
-// The composer's picker uploads photos and PDFs (button, paste, drag and drop) with
-// POST /api/v1/uploads before the reply names them in `attachments`.
+// The composer's picker uploads photos and PDFs (button, paste, drag and drop) and
+// recorded voice notes (recorder.js) with POST /api/v1/uploads before the reply names
+// them in `attachments`; an upload the network or server failed can be retried.
 
 import { ApiError } from "./api.js";
 import { h } from "./dom.js";
@@ -276,6 +277,11 @@ export class AttachmentPicker {
     return this.#items.some((item) => item.state === "uploading");
   }
 
+  /** Whether an upload failed (and is still listed). */
+  get failed() {
+    return this.#items.some((item) => item.state === "failed");
+  }
+
   /** The uploads ready to send. */
   get ready() {
     return this.#items.filter((item) => item.state === "ready").map((item) => item.attachment);
@@ -306,6 +312,8 @@ export class AttachmentPicker {
     // XMLHttpRequest: fetch() cannot report upload progress.
     const xhr = new XMLHttpRequest();
     item.xhr = xhr;
+    item.file = file;
+    item.retryable = false;
     xhr.open("POST", "/api/v1/uploads");
     xhr.withCredentials = true;
     xhr.setRequestHeader("Accept", "application/json");
@@ -332,6 +340,8 @@ export class AttachmentPicker {
       } else {
         item.state = "failed";
         item.error = payload?.error?.message ?? `The upload failed (HTTP ${xhr.status}).`;
+        // A refusal (4xx) says what is wrong with the file; the same file would fail again.
+        item.retryable = xhr.status >= 500 || xhr.status === 429;
         if (payload?.error?.code === "not_authenticated") {
           this.#api.onSessionEnded?.(new ApiError(401, "not_authenticated", item.error));
         }
@@ -342,6 +352,7 @@ export class AttachmentPicker {
       item.xhr = null;
       item.state = "failed";
       item.error = "Portside cannot be reached; check your connection.";
+      item.retryable = true;
       this.#render();
     });
     xhr.send(file);
@@ -370,6 +381,16 @@ export class AttachmentPicker {
       text: "×",
     });
     remove.addEventListener("click", () => this.#remove(item.key));
+    let retry = null;
+    if (item.state === "failed" && item.retryable) {
+      retry = h("button", { type: "button", class: "quiet", "data-testid": "composer-attachment-retry", text: "Retry" });
+      retry.addEventListener("click", () => {
+        item.state = "uploading";
+        item.progress = 0;
+        this.#upload(item, item.file);
+        this.#render();
+      });
+    }
     return h(
       "li",
       {
@@ -384,6 +405,7 @@ export class AttachmentPicker {
       item.state === "failed"
         ? h("span", { class: "att-chip-error", role: "alert", text: item.error ?? "Not uploaded." })
         : null,
+      retry,
       remove,
     );
   }

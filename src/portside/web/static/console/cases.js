@@ -153,7 +153,9 @@ export class CaseCards {
     if (items.length) {
       add("Items", "case-items", h("ul", { class: "plain" }, ...items.map(itemLine)));
     }
-    add("Reason", "case-reason", reasonText(data.reason));
+    // A reason the AI agent read off the shopper's photo (its vision label), not their words.
+    const seen = data.reason && data.reason_by === "photo" ? " (seen in the photo)" : "";
+    add("Reason", "case-reason", reasonText(data.reason) + seen);
     add("Resolution", "case-resolution", data.resolution ? String(data.resolution) : "");
     add("Exchange for", "case-exchange-for", describe(data.exchange_for));
     const photos = Array.isArray(data.photos) ? data.photos : [];

@@ -7,6 +7,9 @@
 // same client_id, which the server stores once. A send the server refuses (an `error`
 // with its ref) comes back into the text box with the reason, so nothing typed is lost.
 //
+// Record (recorder.js) records a voice note; its Send uploads it like a picked file and
+// sends the reply, text box and all, once the upload is done.
+//
 // "/" opens the canned replies (canned.js). A reply whose variables had no value in
 // this conversation comes in with `{name}` gaps: the composer keeps those names, shows
 // them under the text box and sends nothing until each gap is filled.
@@ -14,6 +17,7 @@
 import { AttachmentPicker } from "./attachments.js";
 import { CannedPicker, Gaps } from "./canned.js";
 import { byId } from "./dom.js";
+import { VoiceRecorder } from "./recorder.js";
 
 // A `typing: true` goes out at most this often while the agent types...
 const TYPING_EVERY_MS = 3_000;
@@ -50,6 +54,8 @@ export class Composer {
   #picker;
   #files; // photos and PDFs going with the next reply (attachments.js)
   #attachButton = byId("attach-button");
+  #recorder; // voice notes (recorder.js)
+  #sendWhenUploaded = false; // a recorded voice note waits for its upload, then goes
   #gaps = new Gaps(this.#input); // what inserted canned replies left to fill in
   #conversationId = null;
   #mode = "reply";
@@ -75,7 +81,21 @@ export class Composer {
       input: byId("attach-input"),
       list: byId("composer-attachments"),
       dropZone: this.#form,
-      onChange: () => this.#refresh(),
+      onChange: () => {
+        this.#refresh();
+        this.#sendIfUploaded();
+      },
+    });
+    this.#recorder = new VoiceRecorder({
+      api,
+      button: byId("record-button"),
+      bar: byId("composer-recorder"),
+      onRecorded: (file) => {
+        if (this.#conversationId === null) return;
+        this.#sendWhenUploaded = true;
+        this.#files.add([file]);
+      },
+      onError: (message) => this.#showError(message),
     });
     this.#picker = new CannedPicker({
       api,
@@ -109,6 +129,8 @@ export class Composer {
   destroy() {
     this.#stopTyping();
     this.#picker.destroy();
+    this.#recorder.destroy();
+    this.#sendWhenUploaded = false;
     this.#files.destroy();
     this.#gaps.clear();
     for (const [node, type, listener] of this.#listeners) node.removeEventListener(type, listener);
@@ -137,6 +159,8 @@ export class Composer {
     this.#stopTyping();
     this.#saveDraft();
     this.#conversationId = id;
+    this.#recorder.cancel(); // so does a recording
+    this.#sendWhenUploaded = false;
     this.#files.clear(); // attached files stay with the conversation they were picked for
     this.#picker.setConversation(id);
     const draft = id === null ? null : this.#drafts.get(id);
@@ -146,6 +170,7 @@ export class Composer {
     this.#input.disabled = id === null;
     this.#modeButton.disabled = id === null;
     this.#attachButton.disabled = id === null;
+    this.#recorder.setEnabled(id !== null && this.#mode === "reply");
     this.#showError("");
     this.#refresh();
   }
@@ -258,6 +283,13 @@ export class Composer {
     this.#transmit(item);
   }
 
+  /** A recorded voice note goes once its upload is done (after a retry, if it failed). */
+  #sendIfUploaded() {
+    if (!this.#sendWhenUploaded || this.#files.busy || this.#files.failed) return;
+    this.#sendWhenUploaded = false;
+    if (this.#files.ready.length) this.#submit();
+  }
+
   #transmit(item) {
     const sent = this.#socket.send({
       type: item.type,
@@ -322,6 +354,7 @@ export class Composer {
     this.#input.placeholder = words.placeholder;
     this.#input.setAttribute("aria-label", words.label);
     this.#sendButton.textContent = words.send;
+    this.#recorder?.setEnabled(this.#conversationId !== null && mode === "reply");
     if (mode === "note") this.#stopTyping(); // a note is nothing the shopper should sense
   }
 

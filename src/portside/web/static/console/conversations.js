@@ -61,6 +61,12 @@ export class ConversationStore {
     return conversation;
   }
 
+  /** Forget a deleted conversation; false if it was not held. */
+  remove(id) {
+    this.markRead(id);
+    return this.#byId.delete(id);
+  }
+
   /** Apply one log event to its conversation; false if unknown or already applied. */
   applyEvent(event) {
     const conversation = this.#byId.get(event.conversation_id);

@@ -93,6 +93,14 @@ export class InboxView {
     this.#arrange();
   }
 
+  /** A deleted conversation leaves the list. */
+  remove(id) {
+    this.#members.delete(id);
+    this.#rows.get(id)?.remove();
+    this.#rows.delete(id);
+    this.#arrange();
+  }
+
   setSelected(id) {
     const before = this.#rows.get(this.#selectedId);
     this.#selectedId = id;

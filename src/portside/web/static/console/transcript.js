@@ -116,6 +116,13 @@ export class Transcripts {
     this.#onLog(id);
   }
 
+  /** A deleted conversation: its log is dropped (SQLite may give its id to a new one). */
+  forget(id) {
+    this.#logs.delete(id);
+    this.#typingUntil.delete(id);
+    if (id === this.#selectedId) this.show(null);
+  }
+
   /** The latest event of `type` in a conversation's log as read so far, or null. */
   latest(id, type) {
     const events = this.#logs.get(id)?.events ?? [];

@@ -1,0 +1,68 @@
+"""A node's short-lived copy of stores found by their widget key.
+
+When a node dies, every widget it held reconnects to the others within a fraction of a
+second (5,500 in 0.2 s in bench/cluster.py), and each hello began by reading its store's
+row: thousands of identical reads of a row that almost never changes. Each node keeps a
+store it found for `CACHE_S` instead. A change made on this node (the store's settings,
+`do_update_store`, a settings section) forgets them at once; a change made on another
+node is seen here within `CACHE_S`: a new allowed origin admits its first widget, an
+origin taken away refuses new connections, and the welcome's attachments settings are
+the new ones, at most that long after the change. Store updates publish nothing on
+the bus, so there is nothing to listen for. A key with no store is never kept: a store
+just created takes widgets at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from portside.clock import Clock
+from portside.storage import store_store
+
+if TYPE_CHECKING:  # the services' context holds this module's cache
+    from portside.services.context import Services
+
+# How long a node keeps a store found by its widget key before reading it again.
+CACHE_S = 5.0
+# Widget keys kept at most (those read longest ago go first).
+CACHED_KEYS = 10_000
+
+
+class StoreKeyCache:
+    """Store rows by widget key, per node, for a short time."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._stores: dict[str, tuple[float, Any]] = {}
+
+    def get(self, widget_key: str) -> Any:
+        kept = self._stores.get(widget_key)
+        if kept is None:
+            return None
+        if kept[0] <= self._clock.monotonic():
+            del self._stores[widget_key]
+            return None
+        return kept[1]
+
+    def put(self, widget_key: str, store: Any) -> None:
+        if widget_key not in self._stores and len(self._stores) >= CACHED_KEYS:
+            self._stores.pop(next(iter(self._stores)))
+        self._stores.pop(widget_key, None)
+        self._stores[widget_key] = (self._clock.monotonic() + CACHE_S, store)
+
+    def forget(self, store_id: int) -> None:
+        """Drop the store `store_id`, whatever its key: it has just been changed."""
+        for key in [key for key, (_, row) in self._stores.items() if row.id == store_id]:
+            del self._stores[key]
+
+
+async def find_store_by_key_cached(svc: Services, widget_key: str) -> Any:
+    """The store with this widget key (None if there is none), as it was at most
+    `CACHE_S` ago: for the widget's hello, where a reconnect storm asks thousands of
+    times at once."""
+    store = svc.store_keys.get(widget_key)
+    if store is None:
+        store = await svc.db.read(lambda conn: store_store.find_store_by_key(conn, widget_key))
+        if store is not None:
+            svc.store_keys.put(widget_key, store)
+    return store

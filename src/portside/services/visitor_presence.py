@@ -1,0 +1,63 @@
+"""Whether a shopper is online (has a widget open) on any node.
+
+`visitors.online_until` says it: the node holding a widget of the shopper's renews it
+(realtime/online.py: at connect, then every few seconds, ONLINE_TTL_S ahead), so a shopper
+whose node died is offline within ONLINE_TTL_S. When their last widget on a node closes,
+that node ends it at once, unless another node renewed it later than it did; a node that
+still has a widget and renewed it earlier hears of the end and renews again at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import partial
+
+from portside.services.context import Services
+from portside.storage import presence_store
+
+ONLINE_TTL_S = 30
+# Renewed this often by the node holding the widget.
+RENEW_S = 10.0
+# Where the node that ended a shopper's online state says so, for the others.
+LEFT_TOPIC = "presence:visitor-left"
+
+
+def online_until(svc: Services) -> datetime:
+    """The online_until a node writes now for the shoppers it holds."""
+    return svc.clock.now() + timedelta(seconds=ONLINE_TTL_S)
+
+
+async def do_renew_online(svc: Services, visitor_ids: list[int]) -> datetime | None:
+    """Renew the given shoppers' online state, in statements of at most RENEW_CHUNK rows
+    (each its own short transaction); the value written, None if there were none."""
+    if not visitor_ids:
+        return None
+    until = online_until(svc)
+    step = presence_store.RENEW_CHUNK
+    for start in range(0, len(visitor_ids), step):
+        chunk = visitor_ids[start : start + step]
+        await svc.db.write(partial(presence_store.renew_visitors_online, ids=chunk, until=until))
+    return until
+
+
+async def do_end_online(svc: Services, visitor_id: int, *, written: datetime) -> bool:
+    """The shopper's last widget on this node closed: they are offline now, unless a node
+    renewed them later than this one did (`written`, the latest it wrote). True if ended."""
+    now = svc.clock.now()
+    return await svc.db.write(
+        lambda conn: presence_store.end_visitor_online(conn, visitor_id, written=written, now=now)
+    )
+
+
+async def is_online(svc: Services, store_id: int, visitor_id: int) -> bool:
+    """Whether the shopper has a widget open on some node (as last renewed)."""
+    until = await svc.db.read(
+        lambda conn: presence_store.find_visitor_online_until(conn, store_id, visitor_id)
+    )
+    return until is not None and until > svc.clock.now()
+
+
+def online_from_row(row: object, now: datetime) -> bool:
+    """Whether a visitors row read for other reasons says the shopper is online."""
+    until = getattr(row, "online_until", None)
+    return until is not None and until > now
