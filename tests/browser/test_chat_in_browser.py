@@ -18,7 +18,8 @@ def watch_for_errors(page: Page, errors: list[str]) -> None:
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":
-            errors.append(f"console: {message.text}")
+            # Where it came from: a failed request's message does not name its URL.
+            errors.append(f"console: {message.text} ({message.location.get('url', '')})")
 
     page.on("console", on_console)
 

@@ -133,6 +133,10 @@ class _SqliteWriter:
 
     def __init__(self, engine: Engine) -> None:
         self._conn = engine.connect()
+        # Its transactions take the write lock when they begin (waiting busy_timeout
+        # for it): one that read first and then wrote would fail at once, without
+        # waiting, if another process (a CLI command, a test) had written meanwhile.
+        self._conn.info[_IMMEDIATE] = True
         self._conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
         self._conn.commit()
         self._stop = threading.Event()
@@ -206,6 +210,9 @@ def _unreachable() -> ServiceUnavailable:
     )
 
 
+_IMMEDIATE = "portside_begin_immediate"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -218,4 +225,4 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Connection) -> None:
     # The driver is in autocommit mode (isolation_level=None) so that SQLAlchemy, not
     # pysqlite, decides where transactions and SAVEPOINTs begin.
-    conn.exec_driver_sql("BEGIN")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(_IMMEDIATE) else "BEGIN")
