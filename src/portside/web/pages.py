@@ -46,33 +46,29 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/widget.js")
-async def widget_js() -> FileResponse:
+def _widget_script(name: str) -> FileResponse:
     return FileResponse(
-        f"{STATIC_DIR}/widget.js",
+        f"{STATIC_DIR}/{name}",
         media_type="text/javascript",
         headers={"Cache-Control": "public, max-age=300"},
     )
+
+
+@router.get("/widget.js")
+async def widget_js() -> FileResponse:
+    return _widget_script("widget.js")
 
 
 @router.get("/widget-media.js")
 async def widget_media_js() -> FileResponse:
     """The widget's attachments (photos, PDFs, voice notes), loaded by widget.js on demand."""
-    return FileResponse(
-        f"{STATIC_DIR}/widget-media.js",
-        media_type="text/javascript",
-        headers={"Cache-Control": "public, max-age=300"},
-    )
+    return _widget_script("widget-media.js")
 
 
 @router.get("/widget-voice.js")
 async def widget_voice_js() -> FileResponse:
     """The widget's voice recorder, loaded by widget-media.js when the microphone is pressed."""
-    return FileResponse(
-        f"{STATIC_DIR}/widget-voice.js",
-        media_type="text/javascript",
-        headers={"Cache-Control": "public, max-age=300"},
-    )
+    return _widget_script("widget-voice.js")
 
 
 @router.get("/console")
