@@ -20,6 +20,7 @@ from portside.clock import Clock
 from portside.domain.conversations import Status
 from portside.domain.hours import TeamHours, make_schedule, person_back_at
 from portside.errors import InvalidRequest
+from portside.services._expiring import ExpiringCache
 from portside.storage import team_store
 
 if TYPE_CHECKING:  # the services' context holds this module's cache
@@ -31,27 +32,14 @@ CACHE_S = 30.0
 CACHED_STORES = 10_000
 
 
-class OpeningHoursCache:
+class OpeningHoursCache(ExpiringCache[int, tuple[TeamHours, ...]]):
     """A store's teams as the opening rule sees them, per node, for a short time."""
 
     def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._stores: dict[int, tuple[float, tuple[TeamHours, ...]]] = {}
-
-    def get(self, store_id: int) -> tuple[TeamHours, ...] | None:
-        kept = self._stores.get(store_id)
-        if kept is None or kept[0] <= self._clock.monotonic():
-            return None
-        return kept[1]
-
-    def put(self, store_id: int, teams: tuple[TeamHours, ...]) -> None:
-        if len(self._stores) >= CACHED_STORES:
-            self._stores.pop(next(iter(self._stores)))
-        self._stores.pop(store_id, None)
-        self._stores[store_id] = (self._clock.monotonic() + CACHE_S, teams)
+        super().__init__(clock, CACHE_S, CACHED_STORES)
 
     def forget(self, store_id: int) -> None:
-        self._stores.pop(store_id, None)
+        self.drop(store_id)
 
 
 def team_hours(row: Any) -> TeamHours:

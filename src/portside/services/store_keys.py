@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from portside.clock import Clock
+from portside.services._expiring import ExpiringCache
 from portside.storage import store_store
 
 if TYPE_CHECKING:  # the services' context holds this module's cache
@@ -28,32 +29,15 @@ CACHE_S = 5.0
 CACHED_KEYS = 10_000
 
 
-class StoreKeyCache:
+class StoreKeyCache(ExpiringCache[str, Any]):
     """Store rows by widget key, per node, for a short time."""
 
     def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._stores: dict[str, tuple[float, Any]] = {}
-
-    def get(self, widget_key: str) -> Any:
-        kept = self._stores.get(widget_key)
-        if kept is None:
-            return None
-        if kept[0] <= self._clock.monotonic():
-            del self._stores[widget_key]
-            return None
-        return kept[1]
-
-    def put(self, widget_key: str, store: Any) -> None:
-        if widget_key not in self._stores and len(self._stores) >= CACHED_KEYS:
-            self._stores.pop(next(iter(self._stores)))
-        self._stores.pop(widget_key, None)
-        self._stores[widget_key] = (self._clock.monotonic() + CACHE_S, store)
+        super().__init__(clock, CACHE_S, CACHED_KEYS)
 
     def forget(self, store_id: int) -> None:
         """Drop the store `store_id`, whatever its key: it has just been changed."""
-        for key in [key for key, (_, row) in self._stores.items() if row.id == store_id]:
-            del self._stores[key]
+        self.forget_where(lambda row: row.id == store_id)
 
 
 async def find_store_by_key_cached(svc: Services, widget_key: str) -> Any:
