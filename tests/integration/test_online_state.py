@@ -100,6 +100,18 @@ async def test_a_shoppers_online_state_lapses_when_no_node_renews_it(timed: Serv
     assert not await visitor_presence.is_online(timed, admin.store_id, visitor_id)
 
 
+async def test_a_renewal_says_when_the_shopper_was_last_seen(timed: Services) -> None:
+    # A widget coming back to the same page writes nothing (services/visitors.py): the
+    # renewals of the node that holds it keep last_seen_at true.
+    admin = await admin_of(timed)
+    visitor_id = await shopper(timed, admin.store_id, visitor_presence.online_until(timed))
+    advance(timed, visitor_presence.RENEW_S)
+    await visitor_presence.do_renew_online(timed, [visitor_id])
+    row = await timed.db.read(lambda c: store_store.find_visitor(c, admin.store_id, visitor_id))
+    assert row.last_seen_at == timed.clock.now()
+    assert row.online_until == visitor_presence.online_until(timed)
+
+
 async def test_a_shopper_who_never_opened_the_widget_is_not_online(timed: Services) -> None:
     admin = await admin_of(timed)
     visitor_id = await shopper(timed, admin.store_id)

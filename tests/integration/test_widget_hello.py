@@ -1,18 +1,25 @@
 """A widget's hello costs one transaction: the shopper, their page and their open
-conversation are read and written together (services/visitors.py)."""
+conversation are read and written together (services/visitors.py). A shopper coming
+back to the same page while still online costs no write at all, and the reads of many
+such hellos at once are shared (services/hello_reads.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from portside.clock import ManualClock
+from portside.services import visitor_presence
 from portside.services.context import Services
 from portside.services.conversations import do_send_visitor_message
 from portside.services.inbox import find_visitor_conversation
 from portside.services.stores import do_create_store
-from portside.services.visitors import do_identify_visitor
+from portside.services.visitors import VisitorSession, do_identify_visitor
+from portside.storage import store_store
 from portside.storage.migrate import upgrade_async
 from tests.support.clients import client_id
 from tests.support.factories import services_for
@@ -24,6 +31,45 @@ async def svc(tmp_path: Path) -> AsyncIterator[Services]:
     await upgrade_async(url)
     async with services_for(url, tmp_path) as services:
         yield services
+
+
+@pytest.fixture
+async def timed(svc: Services) -> Services:
+    return Services(settings=svc.settings, db=svc.db, bus=svc.bus, clock=ManualClock())
+
+
+PAGE = {"page_url": "https://shop.test/products/linen", "page_title": "Linen shirt"}
+
+
+async def hello(
+    svc: Services, store_id: int, token: str | None, address: str = "10.0.0.1", **page: Any
+) -> VisitorSession:
+    """A widget's hello, as realtime/widget_session.py makes it."""
+    return await do_identify_visitor(
+        svc,
+        store_id=store_id,
+        token=token,
+        context=page or PAGE,
+        address=address,
+        user_agent=None,
+        online_until=visitor_presence.online_until(svc),
+    )
+
+
+def advance(svc: Services, seconds: float) -> None:
+    assert isinstance(svc.clock, ManualClock)
+    svc.clock.advance(seconds)
+
+
+async def row_of(svc: Services, store_id: int, visitor_id: int) -> Any:
+    return await svc.db.read(lambda conn: store_store.find_visitor(conn, store_id, visitor_id))
+
+
+async def make_store(svc: Services) -> int:
+    store = await do_create_store(
+        svc, name="Hello", allowed_origins=["http://shop.test"], default_language="en"
+    )
+    return int(store["id"])
 
 
 async def test_a_returning_shopper_is_welcomed_back_to_their_conversation(svc: Services) -> None:
@@ -56,3 +102,85 @@ async def test_a_returning_shopper_is_welcomed_back_to_their_conversation(svc: S
     assert back.conversation["id"] == sent.event.conversation_id
     assert back.conversation == await find_visitor_conversation(svc, store["id"], first.visitor_id)
     assert back.conversation["last_seq"] > sent.event.seq
+
+
+async def test_a_shopper_back_on_the_same_page_while_online_costs_no_write(
+    timed: Services,
+) -> None:
+    store_id = await make_store(timed)
+    first = await hello(timed, store_id, None)
+    await do_send_visitor_message(
+        timed, store_id=store_id, visitor_id=first.visitor_id, client_id=client_id(), text="Hi"
+    )
+    before = await row_of(timed, store_id, first.visitor_id)
+    assert before.online_until == first.online_until
+
+    # Their node died; five seconds on, the widget says hello to another node.
+    advance(timed, 5)
+    back = await hello(timed, store_id, first.token)
+    assert back.visitor_id == first.visitor_id
+    assert back.token_error is None
+    assert back.conversation == await find_visitor_conversation(timed, store_id, first.visitor_id)
+    # Nothing written: the online state the other node wrote stands, and this node
+    # takes it as its own (its renewals come before it lapses).
+    assert back.online_until == first.online_until
+    assert await row_of(timed, store_id, first.visitor_id) == before
+
+    # Too close to lapsing for this node's next renewal: written again.
+    advance(timed, visitor_presence.ONLINE_TTL_S - visitor_presence.RENEW_S - 6)
+    again = await hello(timed, store_id, back.token)
+    assert again.online_until == visitor_presence.online_until(timed)
+    after = await row_of(timed, store_id, first.visitor_id)
+    assert after.online_until == again.online_until
+    assert after.last_seen_at == timed.clock.now()
+
+
+async def test_a_shopper_on_a_new_page_is_written_even_while_online(timed: Services) -> None:
+    store_id = await make_store(timed)
+    first = await hello(timed, store_id, None)
+    advance(timed, 1)
+    cart = {"page_url": "https://shop.test/cart", "page_title": "Cart"}
+    back = await hello(timed, store_id, first.token, **cart)
+    row = await row_of(timed, store_id, first.visitor_id)
+    assert (row.page_url, row.page_title) == (cart["page_url"], cart["page_title"])
+    assert row.last_seen_at == timed.clock.now()
+    assert row.online_until == back.online_until == visitor_presence.online_until(timed)
+    # And a new language says where they are: the country changes with it.
+    advance(timed, 1)
+    await hello(timed, store_id, back.token, **cart, language="pt-BR", timezone="America/Sao_Paulo")
+    assert (await row_of(timed, store_id, first.visitor_id)).country == "BR"
+
+
+async def test_many_shoppers_back_at_once_share_their_reads_and_get_their_own_answers(
+    timed: Services,
+) -> None:
+    store_id = await make_store(timed)
+    other_store = await make_store(timed)
+    # Each from an address of their own: new shoppers are limited per address.
+    shoppers = [await hello(timed, store_id, None, f"10.1.0.{n}") for n in range(150)]
+    elsewhere = [await hello(timed, other_store, None, f"10.2.0.{n}") for n in range(50)]
+    for n, shopper in enumerate(shoppers[::3]):
+        await do_send_visitor_message(
+            timed,
+            store_id=store_id,
+            visitor_id=shopper.visitor_id,
+            client_id=client_id(),
+            text=f"Question {n}",
+        )
+    reads = 0
+    read = timed.db.read
+
+    async def counted(work: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return await read(work, **kwargs)
+
+    timed.db.read = counted  # type: ignore[method-assign]
+    everyone = [(store_id, s) for s in shoppers] + [(other_store, s) for s in elsewhere]
+    backs = await asyncio.gather(*(hello(timed, store, s.token) for store, s in everyone))
+    assert reads < len(everyone) / 10
+    for (store, shopper), back in zip(everyone, backs, strict=True):
+        assert back.visitor_id == shopper.visitor_id
+        assert back.conversation == await find_visitor_conversation(
+            timed, store, shopper.visitor_id
+        )

@@ -1,7 +1,9 @@
 """This node's part in keeping shoppers' online state true (services/visitor_presence.py).
 
 - A widget's connection writes the shopper's `online_until` with the page view it records
-  (do_identify_visitor), so a connect costs no extra statement.
+  (do_identify_visitor), so a connect costs no extra statement; a widget back on the
+  same page while its shopper's state lasts until this node's next round writes nothing
+  and takes that state as this node's own (a dead node's widgets coming back at once).
 - Every RENEW_S the shoppers with a widget open here are renewed, RENEW_CHUNK rows a
   statement: 10,000 shoppers on a node are ten short UPDATEs every 10 s.
 - When a shopper's last widget here closes, their online state ends at once, unless

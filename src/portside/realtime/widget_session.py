@@ -96,7 +96,7 @@ async def _serve(
     except RateLimited as exc:
         await refuse(socket, exc, Close.TOO_MANY, svc=svc)
         return
-    online.connected(visitor.visitor_id, online_until)
+    online.connected(visitor.visitor_id, visitor.online_until or online_until)
     conn = Connection(
         socket, svc, store_id=store.id, address=request.address, visitor_id=visitor.visitor_id
     )
@@ -133,7 +133,7 @@ async def _serve(
         hub.attach(conn)
         await svc.bus.flush()
         if conversation is not None:
-            conn.replay(conversation["id"])
+            await _catch_up(svc, conn, store.id, conversation["id"])
         handler = _WidgetFrames(svc, conn, store.id, visitor.visitor_id)
         async with heartbeat(conn, limits.heartbeat_s):
             await receive_loop(socket, conn, svc, handler.handle)
@@ -143,6 +143,14 @@ async def _serve(
             await conn.stop()
         finally:
             await online.disconnected(visitor.visitor_id)
+
+
+async def _catch_up(svc: Services, conn: Connection, store_id: int, conversation_id: int) -> None:
+    """Send what the log holds past where the widget stands. Whether there is anything
+    is one batched read: a widget coming back has mostly seen it all already."""
+    last = await svc.hello_reads.last_seq(store_id, conversation_id)
+    if last is None or last > conn.seen.get(conversation_id, 0):
+        conn.replay(conversation_id)
 
 
 class _WidgetFrames:

@@ -18,6 +18,10 @@ from portside.storage import presence_store
 ONLINE_TTL_S = 30
 # Renewed this often by the node holding the widget.
 RENEW_S = 10.0
+# A returning widget's hello writes nothing when its shopper's online state, written by
+# another node (one that died, say), lasts this much longer than this node's next
+# renewal can be away (realtime/online.py renews the widget within RENEW_S).
+RENEW_MARGIN_S = 2.0
 # Where the node that ended a shopper's online state says so, for the others.
 LEFT_TOPIC = "presence:visitor-left"
 
@@ -27,16 +31,26 @@ def online_until(svc: Services) -> datetime:
     return svc.clock.now() + timedelta(seconds=ONLINE_TTL_S)
 
 
+def lasts_until_renewed(svc: Services, until: datetime | None) -> bool:
+    """Whether an online state written until `until` is still on when this node's next
+    round of renewals comes: a connecting widget then need not write it."""
+    margin = timedelta(seconds=RENEW_S + RENEW_MARGIN_S)
+    return until is not None and until >= svc.clock.now() + margin
+
+
 async def do_renew_online(svc: Services, visitor_ids: list[int]) -> datetime | None:
     """Renew the given shoppers' online state, in statements of at most RENEW_CHUNK rows
     (each its own short transaction); the value written, None if there were none."""
     if not visitor_ids:
         return None
-    until = online_until(svc)
+    now = svc.clock.now()
+    until = now + timedelta(seconds=ONLINE_TTL_S)
     step = presence_store.RENEW_CHUNK
     for start in range(0, len(visitor_ids), step):
         chunk = visitor_ids[start : start + step]
-        await svc.db.write(partial(presence_store.renew_visitors_online, ids=chunk, until=until))
+        await svc.db.write(
+            partial(presence_store.renew_visitors_online, ids=chunk, until=until, now=now)
+        )
     return until
 
 

@@ -16,6 +16,7 @@ from portside.services.conversations import record_context
 from portside.services.geo import country_for, valid_timezone
 from portside.services.identity import issue_visitor_token, read_visitor_claims, token_predates
 from portside.services.inbox import load_visitor_conversation
+from portside.services.visitor_presence import lasts_until_renewed
 from portside.storage import store_store
 
 # Used with fullmatch: "$" alone would let a trailing newline through.
@@ -37,6 +38,9 @@ class VisitorSession:
     # Their latest conversation (id, status, last_seq), read in the same transaction as
     # the identify: the widget's welcome carries it.
     conversation: dict[str, Any] | None = None
+    # Their online state as it now stands (asked for with `online_until`): the value
+    # written, or a later one another node wrote that lasts until this node renews it.
+    online_until: datetime | None = None
 
 
 def clean_context(raw: object) -> dict[str, Any]:
@@ -92,6 +96,11 @@ async def do_identify_visitor(
                 f"Too many new chats from this address; wait {retry:.0f} s.", retry_after=retry
             )
 
+    if visitor_id is not None and online_until is not None:
+        back = await _returning(svc, store_id, visitor_id, issued, context)
+        if back is not None:
+            return back
+
     # One transaction for the whole hello: a node taking over a dead node's thousands of
     # widgets at once paid a pool checkout, BEGIN and COMMIT for each of the visitor's
     # row, their page and their conversation (bench/cluster.py, docs/benchmarks.md).
@@ -129,6 +138,29 @@ async def do_identify_visitor(
         name=row.name,
         token_error=token_error,
         conversation=conversation,
+        online_until=online_until,
+    )
+
+
+async def _returning(
+    svc: Services, store_id: int, visitor_id: int, issued: datetime, context: dict[str, Any]
+) -> VisitorSession | None:
+    """A shopper back on the page they were on, still online (their widget's node died,
+    or they reloaded): their session from one batched read, writing nothing. None when
+    the hello has something to write."""
+    back = await svc.hello_reads.visitor(store_id, visitor_id)
+    if back is None or token_predates(issued, back.row):
+        return None
+    row = back.row
+    if _context_changes(row, context) or not lasts_until_renewed(svc, row.online_until):
+        return None
+    return VisitorSession(
+        visitor_id=row.id,
+        token=issue_visitor_token(svc.settings, store_id, row.id),
+        name=row.name,
+        token_error=None,
+        conversation=back.conversation,
+        online_until=row.online_until,
     )
 
 
@@ -158,12 +190,10 @@ def _apply_context(
 ) -> tuple[Event, Standing] | None:
     """Record the page in the visitor's row (with `also`, other columns in the same
     statement); the context event worth telling agents, if any."""
-    changes = {k: v for k, v in context.items() if getattr(row, k) != v}
+    changes = _context_changes(row, context)
     timezone = context.get("timezone", row.timezone)
     language = context.get("language", row.language)
     country = country_for(timezone, language)
-    if country and country != row.country:
-        changes["country"] = country
     store_store.update_visitor(conn, row.id, now=svc.clock.now(), **changes, **also)
     if not any(k in changes for k in _WORTH_AN_EVENT):
         return None
@@ -176,6 +206,18 @@ def _apply_context(
         "country": country or row.country,
     }
     return record_context(svc, conn, store_id=store_id, visitor_id=row.id, data=data)
+
+
+def _context_changes(row: Any, context: dict[str, Any]) -> dict[str, Any]:
+    """The visitor's columns the page's context changes (the country worked out from it
+    included)."""
+    changes = {k: v for k, v in context.items() if getattr(row, k) != v}
+    country = country_for(
+        context.get("timezone", row.timezone), context.get("language", row.language)
+    )
+    if country and country != row.country:
+        changes["country"] = country
+    return changes
 
 
 def _text(value: object, limit: int) -> str | None:

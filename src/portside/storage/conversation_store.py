@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Update, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Select, Update, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 
 from portside.domain.conversations import (
@@ -70,6 +70,27 @@ def find_latest_conversation_for_visitor(
 ) -> Row[Any] | None:
     params = {"store_id": store_id, "visitor_id": visitor_id}
     return conn.execute(_LATEST_FOR_VISITOR, params).first()
+
+
+def find_latest_conversations_for_visitors(
+    conn: Connection, store_id: int, visitor_ids: list[int]
+) -> list[Row[Any]]:
+    """Each of the visitors' latest conversation in the store (one statement), for
+    those who have one."""
+    latest = (
+        select(func.max(conversations.c.id))
+        .where(conversations.c.store_id == store_id, conversations.c.visitor_id.in_(visitor_ids))
+        .group_by(conversations.c.visitor_id)
+    )
+    return list(conn.execute(select(conversations).where(conversations.c.id.in_(latest))))
+
+
+def find_last_seqs(conn: Connection, store_id: int, conversation_ids: list[int]) -> dict[int, int]:
+    """The last seq of each of the store's conversations among `conversation_ids`."""
+    query = select(conversations.c.id, conversations.c.last_seq).where(
+        conversations.c.store_id == store_id, conversations.c.id.in_(conversation_ids)
+    )
+    return {row.id: row.last_seq for row in conn.execute(query)}
 
 
 @cache

@@ -48,11 +48,15 @@ def set_visitor_online(conn: Connection, visitor_id: int, until: datetime) -> No
     conn.execute(_SET_ONLINE, {"visitor_id": visitor_id, "until": until})
 
 
-def renew_visitors_online(conn: Connection, *, ids: list[int], until: datetime) -> None:
-    """One UPDATE … WHERE id IN (…) for up to RENEW_CHUNK visitors."""
+def renew_visitors_online(
+    conn: Connection, *, ids: list[int], until: datetime, now: datetime
+) -> None:
+    """One UPDATE … WHERE id IN (…) for up to RENEW_CHUNK visitors: online until
+    `until`, and seen `now` (a widget is open)."""
     if len(ids) > RENEW_CHUNK:
         raise ValueError(f"renew at most {RENEW_CHUNK} visitors in one statement")
-    conn.execute(update(visitors).where(visitors.c.id.in_(ids)).values(online_until=until))
+    statement = update(visitors).where(visitors.c.id.in_(ids))
+    conn.execute(statement.values(online_until=until, last_seen_at=now))
 
 
 def end_visitor_online(

@@ -70,6 +70,12 @@ def find_visitor(conn: Connection, store_id: int, visitor_id: int) -> Row[Any] |
     return result.first()
 
 
+def find_visitors(conn: Connection, store_id: int, visitor_ids: list[int]) -> list[Row[Any]]:
+    """The store's visitors among `visitor_ids` (one statement; a bounded list)."""
+    query = select(visitors).where(visitors.c.store_id == store_id, visitors.c.id.in_(visitor_ids))
+    return list(conn.execute(query))
+
+
 _LOCK_VISITOR = (
     select(visitors)
     .where(visitors.c.id == bindparam("visitor_id"), visitors.c.store_id == bindparam("store_id"))

@@ -1,0 +1,90 @@
+"""What a returning widget's hello reads, batched across widgets (services/_batch.py).
+
+When a node dies, its thousands of widgets say hello to the others within a second.
+Each used to cost a write transaction (the visitor's row, page and online state) and a
+read of its conversation's log, a dozen statements in all; the survivor spent 20 s of
+CPU on 5,500 of them (bench/cluster.py). A widget coming back to the same page while
+still online needs neither: these reads give its visitor row with the latest
+conversation, and afterwards the conversation's last seq, for many widgets at once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from portside.services._batch import Batcher
+from portside.storage import conversation_store, store_store
+
+
+@dataclass(frozen=True)
+class Returning:
+    """A visitor's row and their latest conversation's (None if they have none)."""
+
+    row: Any
+    conversation: dict[str, Any] | None
+
+
+# (store_id, visitor_id) and (store_id, conversation_id)
+_Key = tuple[int, int]
+
+
+class HelloReads:
+    """A node's batched reads for widgets' hellos; one per Services."""
+
+    def __init__(self, db: Any) -> None:
+        self._db = db
+        self._visitors: Batcher[_Key, Returning] = Batcher(self._read_visitors)
+        self._last_seqs: Batcher[_Key, int] = Batcher(self._read_last_seqs)
+
+    async def visitor(self, store_id: int, visitor_id: int) -> Returning | None:
+        """The store's visitor with their latest conversation; None if there is none."""
+        return await self._visitors.get((store_id, visitor_id))
+
+    async def last_seq(self, store_id: int, conversation_id: int) -> int | None:
+        """The conversation's last seq; None if the store has no such conversation."""
+        return await self._last_seqs.get((store_id, conversation_id))
+
+    async def _read_visitors(self, keys: list[_Key]) -> dict[_Key, Returning]:
+        def read(conn: Connection) -> dict[_Key, Returning]:
+            found: dict[_Key, Returning] = {}
+            for store_id, ids in _by_store(keys).items():
+                rows = store_store.find_visitors(conn, store_id, ids)
+                latest = {
+                    row.visitor_id: {"id": row.id, "status": row.status, "last_seq": row.last_seq}
+                    for row in conversation_store.find_latest_conversations_for_visitors(
+                        conn, store_id, ids
+                    )
+                }
+                for row in rows:
+                    found[(store_id, row.id)] = Returning(row, latest.get(row.id))
+            return found
+
+        found: dict[_Key, Returning] = await self._db.read(read, urgent=True)
+        return found
+
+    async def _read_last_seqs(self, keys: list[_Key]) -> dict[_Key, int]:
+        def read(conn: Connection) -> dict[_Key, int]:
+            found: dict[_Key, int] = {}
+            for store_id, ids in _by_store(keys).items():
+                for conversation_id, seq in conversation_store.find_last_seqs(
+                    conn, store_id, ids
+                ).items():
+                    found[(store_id, conversation_id)] = seq
+            return found
+
+        found: dict[_Key, int] = await self._db.read(read, urgent=True)
+        return found
+
+
+def _by_store(keys: list[_Key]) -> dict[int, list[int]]:
+    grouped: dict[int, list[int]] = defaultdict(list)
+    for store_id, item_id in keys:
+        grouped[store_id].append(item_id)
+    return grouped
+
+
+__all__ = ["HelloReads", "Returning"]
