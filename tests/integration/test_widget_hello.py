@@ -17,6 +17,7 @@ from portside.services import visitor_presence
 from portside.services.context import Services
 from portside.services.conversations import do_send_visitor_message
 from portside.services.inbox import find_visitor_conversation
+from portside.services.store_keys import find_store_by_key_cached
 from portside.services.stores import do_create_store
 from portside.services.visitors import VisitorSession, do_identify_visitor
 from portside.storage import store_store
@@ -184,3 +185,31 @@ async def test_many_shoppers_back_at_once_share_their_reads_and_get_their_own_an
         assert back.conversation == await find_visitor_conversation(
             timed, store, shopper.visitor_id
         )
+
+
+async def test_hellos_that_find_the_kept_store_gone_read_it_once(timed: Services) -> None:
+    store_id = await make_store(timed)
+    other_id = await make_store(timed)
+    keys = {}
+    for sid in (store_id, other_id):
+        row = await timed.db.read(lambda conn, sid=sid: store_store.find_store(conn, sid))
+        keys[sid] = row.widget_key
+    reads = 0
+    read = timed.db.read
+
+    async def counted(work: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return await read(work, **kwargs)
+
+    timed.db.read = counted  # type: ignore[method-assign]
+    asked = [keys[store_id]] * 300 + [keys[other_id]] * 100 + ["pk_nobody"] * 20
+    found = await asyncio.gather(*(find_store_by_key_cached(timed, key) for key in asked))
+    assert [None if row is None else row.id for row in found] == (
+        [store_id] * 300 + [other_id] * 100 + [None] * 20
+    )
+    assert reads == 1
+    # Kept now: the next hellos read nothing; a key with no store is read again.
+    assert (await find_store_by_key_cached(timed, keys[other_id])).id == other_id
+    assert await find_store_by_key_cached(timed, "pk_nobody") is None
+    assert reads == 2

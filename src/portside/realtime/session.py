@@ -64,7 +64,9 @@ async def serve_admitted(
 async def receive_hello(socket: Socket, svc: Services) -> dict[str, Any] | None:
     """The client's first frame, which must be `hello`; None if the socket was refused."""
     try:
-        text = await asyncio.wait_for(socket.receive_text(), svc.settings.limits.hello_timeout_s)
+        # A timeout scope, not wait_for: on Python 3.11 that makes a task per hello.
+        async with asyncio.timeout(svc.settings.limits.hello_timeout_s):
+            text = await socket.receive_text()
     except TimeoutError:
         await refuse(
             socket, HelloRequired("No hello came in time."), Close.NOT_AUTHENTICATED, svc=svc

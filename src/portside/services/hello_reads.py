@@ -37,8 +37,15 @@ class HelloReads:
 
     def __init__(self, db: Any) -> None:
         self._db = db
+        self._stores: Batcher[str, Any] = Batcher(self._read_stores)
         self._visitors: Batcher[_Key, Returning] = Batcher(self._read_visitors)
         self._last_seqs: Batcher[_Key, int] = Batcher(self._read_last_seqs)
+
+    async def store(self, widget_key: str) -> Any:
+        """The store with this widget key; None if there is none. (Kept a few seconds
+        by services/store_keys.py; when the kept copy expires in a storm, the thousands
+        of hellos that find it gone read it once, not once each.)"""
+        return await self._stores.get(widget_key)
 
     async def visitor(self, store_id: int, visitor_id: int) -> Returning | None:
         """The store's visitor with their latest conversation; None if there is none."""
@@ -47,6 +54,13 @@ class HelloReads:
     async def last_seq(self, store_id: int, conversation_id: int) -> int | None:
         """The conversation's last seq; None if the store has no such conversation."""
         return await self._last_seqs.get((store_id, conversation_id))
+
+    async def _read_stores(self, keys: list[str]) -> dict[str, Any]:
+        def read(conn: Connection) -> dict[str, Any]:
+            return {row.widget_key: row for row in store_store.find_stores_by_keys(conn, keys)}
+
+        found: dict[str, Any] = await self._db.read(read, urgent=True)
+        return found
 
     async def _read_visitors(self, keys: list[_Key]) -> dict[_Key, Returning]:
         def read(conn: Connection) -> dict[_Key, Returning]:

@@ -25,6 +25,11 @@ def find_store_by_key(conn: Connection, widget_key: str) -> Row[Any] | None:
     return result.first()
 
 
+def find_stores_by_keys(conn: Connection, widget_keys: list[str]) -> list[Row[Any]]:
+    """The stores with these widget keys (one statement; a bounded list)."""
+    return list(conn.execute(select(stores).where(stores.c.widget_key.in_(widget_keys))))
+
+
 def list_stores(conn: Connection) -> list[Row[Any]]:
     return list((conn.execute(select(stores).order_by(stores.c.id))).all())
 
