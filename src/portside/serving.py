@@ -29,9 +29,9 @@ log = logging.getLogger("uvicorn.error")
 GRACEFUL_S = 5
 
 # What uvicorn says for every WebSocket: three lines per widget, 33,000 when a node's
-# 11,000 widgets come back after a restart (bench/cluster.py), and 2-3 % of the node's
-# CPU. /metrics counts connections (and the load balancer logs them); refusals before
-# the handshake (403) are still logged.
+# 11,000 widgets come back after a restart (bench/cluster.py), each formatted and
+# written. /metrics counts connections (and the load balancer logs them); refusals
+# before the handshake (403) are still logged.
 _PER_SOCKET = ('%s - "WebSocket %s" [accepted]', "connection open", "connection closed")
 
 
