@@ -57,7 +57,8 @@ class HelloReads:
 
     async def _read_stores(self, keys: list[str]) -> dict[str, Any]:
         def read(conn: Connection) -> dict[str, Any]:
-            return {row.widget_key: row for row in store_store.find_stores_by_keys(conn, keys)}
+            rows = store_store.find_stores_by_keys(conn, padded(keys))
+            return {row.widget_key: row for row in rows}
 
         found: dict[str, Any] = await self._db.read(read, urgent=True)
         return found
@@ -98,7 +99,19 @@ def _by_store(keys: list[_Key]) -> dict[int, list[int]]:
     grouped: dict[int, list[int]] = defaultdict(list)
     for store_id, item_id in keys:
         grouped[store_id].append(item_id)
-    return grouped
+    return {store_id: padded(ids) for store_id, ids in grouped.items()}
+
+
+def padded(ids: list[Any]) -> list[Any]:
+    """`ids` made as long as the next power of two by repeating the last one.
+
+    `IN (…)` is rendered with one placeholder per item, so every length is a statement
+    of its own, prepared again on each pooled PostgreSQL connection; batches of every
+    length from 1 to 500 pushed the chat's statements out of the connections' cache.
+    Padded, a query shape has ten lengths at most.
+    """
+    size = 1 << max(0, len(ids) - 1).bit_length()
+    return ids + [ids[-1]] * (size - len(ids)) if ids else ids
 
 
 __all__ = ["HelloReads", "Returning"]
