@@ -3,6 +3,8 @@ fail with `unavailable` and a time to try again, never with a fault of ours."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import make_url, text
 
@@ -52,6 +54,37 @@ async def test_a_database_with_no_connection_free_is_retryable_too() -> None:
             assert refused.value.retry_after is not None and refused.value.retry_after > 0
     finally:
         await db.close()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs PORTSIDE_TEST_POSTGRES_URL")
+async def test_a_connection_lost_in_a_restart_fails_one_request_and_the_pool_recovers() -> None:
+    # Nodes do not ping a pooled connection before each use: after PostgreSQL restarts,
+    # the first statement on an old connection fails, retryably, and the pool is renewed.
+    db = Database(_asyncpg(POSTGRES_URL))
+    admin = Database(_asyncpg(POSTGRES_URL))
+
+    def backend(conn: Any) -> int:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    try:
+        before = await db.read(backend)
+        # What a restart does to that connection: its server process ends.
+        assert await admin.write(
+            lambda conn: conn.execute(
+                text("SELECT pg_terminate_backend(:pid)"), {"pid": before}
+            ).scalar_one()
+        )
+        with pytest.raises(ServiceUnavailable) as refused:
+            await db.read(backend)
+        assert refused.value.code == "unavailable"
+        assert refused.value.retry_after is not None and refused.value.retry_after > 0
+        # One request failed; the next ones run on new connections.
+        after = await db.write(backend)
+        assert after != before
+        assert await db.read(backend) > 0
+    finally:
+        await db.close()
+        await admin.close()
 
 
 def _asyncpg(url: str) -> str:
