@@ -138,10 +138,12 @@ def storm(url: str, pid: int, args: argparse.Namespace) -> dict[str, Any]:
     time.sleep(2)  # what the node does with its widgets open and nothing asked
     idle = cpu_seconds(pid) - start
     before = cpu_seconds(pid)
+    clients_before = sum(cpu_seconds(process.pid) for process in processes if process.pid)
     for pipe in pipes:
         pipe.send("storm")
     walls = [pipe.recv() for pipe in pipes]
     spent = cpu_seconds(pid) - before
+    clients = sum(cpu_seconds(process.pid) for process in processes if process.pid)
     for pipe in pipes:
         pipe.send("close")
     for pipe, process in zip(pipes, processes, strict=True):
@@ -153,6 +155,8 @@ def storm(url: str, pid: int, args: argparse.Namespace) -> dict[str, Any]:
         "cpu_ms_per_hello": round(spent * 1000 / args.widgets, 3),
         "new_visitor_cpu_ms": round(opening * 1000 / args.widgets, 3),
         "idle_cpu_pct": round(idle / 2 * 100, 1),
+        # The load generator's side of the same handshakes, on the same cores.
+        "client_cpu_s": round(clients - clients_before, 2),
     }
 
 
