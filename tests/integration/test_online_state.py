@@ -193,6 +193,64 @@ async def test_a_stopping_node_ends_no_online_state(timed: Services) -> None:
     assert await visitor_presence.is_online(timed, admin.store_id, visitor_id)
 
 
+async def test_widgets_closing_together_end_in_few_transactions_each_on_its_own_terms(
+    timed: Services,
+) -> None:
+    admin = await admin_of(timed)
+    a, b = OnlineVisitors(timed), OnlineVisitors(timed)
+    a.start()
+    b.start()
+    try:
+        written_a = a.until()
+        now = timed.clock.now()
+
+        def many(conn: Any) -> list[int]:
+            return [
+                store_store.insert_visitor(
+                    conn,
+                    store_id=admin.store_id,
+                    created_at=now,
+                    last_seen_at=now,
+                    online_until=written_a,
+                )
+                for _ in range(120)
+            ]
+
+        shoppers = await timed.db.write(many)
+        for visitor_id in shoppers:
+            a.connected(visitor_id, written_a)
+        # A third of them also opened a tab on node B, which wrote after A.
+        advance(timed, 3)
+        written_b = b.until()
+        also_on_b = shoppers[::3]
+        await visitor_presence.do_renew_online(timed, also_on_b)
+        for visitor_id in also_on_b:
+            b.connected(visitor_id, written_b)
+
+        writes = 0
+        write = timed.db.write
+
+        async def counted(work: Any) -> Any:
+            nonlocal writes
+            writes += 1
+            return await write(work)
+
+        timed.db.write = counted  # type: ignore[method-assign]
+        # Node A's widgets all close at once (its load balancer restarted).
+        await asyncio.gather(*(a.disconnected(visitor_id) for visitor_id in shoppers))
+        assert writes < len(shoppers) / 10
+        timed.db.write = write  # type: ignore[method-assign]
+        online = {
+            visitor_id: await visitor_presence.is_online(timed, admin.store_id, visitor_id)
+            for visitor_id in shoppers
+        }
+        # Those with a tab on B stay online (B renewed them after A); the rest are off.
+        assert online == {visitor_id: visitor_id in also_on_b for visitor_id in shoppers}
+    finally:
+        await a.close()
+        await b.close()
+
+
 async def test_an_agents_presence_outlives_the_end_by_a_node_that_renewed_earlier(
     timed: Services,
 ) -> None:

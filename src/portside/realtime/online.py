@@ -7,9 +7,11 @@
 - Every RENEW_S the shoppers with a widget open here are renewed, RENEW_CHUNK rows a
   statement: 10,000 shoppers on a node are ten short UPDATEs every 10 s.
 - When a shopper's last widget here closes, their online state ends at once, unless
-  another node wrote it after this one (they have a widget there). A node whose own
-  renewal was earlier is told on LEFT_TOPIC and renews them at once, so a shopper with
-  widgets on two nodes reads as offline for a moment at most, not until the next round.
+  another node wrote it after this one (they have a widget there). Widgets closing
+  together (thousands, when a load balancer restarts) end in one transaction a batch.
+  A node whose own renewal was earlier is told on LEFT_TOPIC and renews them at once,
+  so a shopper with widgets on two nodes reads as offline for a moment at most, not
+  until the next round.
 - A stopping node ends nothing: its shoppers' widgets reconnect to another node, which
   renews them; those who left lapse within ONLINE_TTL_S, like those of a node that died.
 """
@@ -25,6 +27,7 @@ from typing import Any
 
 from portside.domain.ports import Subscription
 from portside.services import visitor_presence
+from portside.services._batch import Batcher
 from portside.services.context import Services
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,10 @@ class OnlineVisitors:
         self._subscription: Subscription | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
+        # Ends of widgets closing together go in one transaction (services/_batch.py).
+        self._ends: Batcher[tuple[int, datetime], bool] = Batcher(
+            lambda ends: visitor_presence.do_end_online_many(svc, ends)
+        )
 
     def start(self) -> None:
         self._subscription = self.svc.bus.subscribe(visitor_presence.LEFT_TOPIC, self._on_left)
@@ -82,7 +89,7 @@ class OnlineVisitors:
 
     async def _end(self, visitor_id: int, written: datetime) -> None:
         try:
-            ended = await visitor_presence.do_end_online(self.svc, visitor_id, written=written)
+            ended = await self._ends.get((visitor_id, written))
         except Exception:
             # The state lapses by itself within the TTL.
             log.exception("ending visitor %s's online state failed", visitor_id)

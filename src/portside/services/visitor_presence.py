@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from portside.services.context import Services
 from portside.storage import presence_store
@@ -54,13 +55,26 @@ async def do_renew_online(svc: Services, visitor_ids: list[int]) -> datetime | N
     return until
 
 
-async def do_end_online(svc: Services, visitor_id: int, *, written: datetime) -> bool:
-    """The shopper's last widget on this node closed: they are offline now, unless a node
-    renewed them later than this one did (`written`, the latest it wrote). True if ended."""
+async def do_end_online_many(
+    svc: Services, ends: list[tuple[int, datetime]]
+) -> dict[tuple[int, datetime], bool]:
+    """The shoppers' last widgets on this node closed: each (visitor_id, written) is
+    offline now, unless a node renewed them later than this one did (`written`, the
+    latest it wrote). One transaction for them all: widgets closing by the thousand (a
+    load balancer restarted, a network blip) cost one per batch, not one each. Which
+    of them ended."""
     now = svc.clock.now()
-    return await svc.db.write(
-        lambda conn: presence_store.end_visitor_online(conn, visitor_id, written=written, now=now)
-    )
+
+    def end(conn: Any) -> dict[tuple[int, datetime], bool]:
+        return {
+            (visitor_id, written): presence_store.end_visitor_online(
+                conn, visitor_id, written=written, now=now
+            )
+            for visitor_id, written in ends
+        }
+
+    ended: dict[tuple[int, datetime], bool] = await svc.db.write(end)
+    return ended
 
 
 async def is_online(svc: Services, store_id: int, visitor_id: int) -> bool:
