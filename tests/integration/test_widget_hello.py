@@ -1,7 +1,7 @@
 """A widget's hello costs one transaction: the shopper, their page and their open
 conversation are read and written together (services/visitors.py). A shopper coming
 back to the same page while still online costs no write at all, and the reads of many
-such hellos at once are shared (services/hello_reads.py)."""
+such hellos at once are shared (services/hello_batch.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from portside.services.inbox import find_visitor_conversation
 from portside.services.store_keys import find_store_by_key_cached
 from portside.services.stores import do_create_store
 from portside.services.visitors import VisitorSession, do_identify_visitor
-from portside.storage import store_store
+from portside.storage import presence_store, store_store
 from portside.storage.migrate import upgrade_async
 from tests.support.clients import client_id
 from tests.support.factories import services_for
@@ -213,3 +213,37 @@ async def test_hellos_that_find_the_kept_store_gone_read_it_once(timed: Services
     assert (await find_store_by_key_cached(timed, keys[other_id])).id == other_id
     assert await find_store_by_key_cached(timed, "pk_nobody") is None
     assert reads == 2
+
+
+async def test_shoppers_back_after_their_widgets_all_closed_are_online_again_in_a_batch(
+    timed: Services,
+) -> None:
+    # A load balancer restarted: every widget closed (their online states ended), and
+    # all come back at once on the same pages.
+    store_id = await make_store(timed)
+    shoppers = [await hello(timed, store_id, None, f"10.3.0.{n}") for n in range(100)]
+    ended = timed.clock.now()
+    ids = [s.visitor_id for s in shoppers]
+    await timed.db.write(
+        lambda conn: [
+            presence_store.end_visitor_online(conn, i, written=s.online_until, now=ended)
+            for i, s in zip(ids, shoppers, strict=True)
+        ]
+    )
+    advance(timed, 2)
+    writes = 0
+    write = timed.db.write
+
+    async def counted(work: Any) -> Any:
+        nonlocal writes
+        writes += 1
+        return await write(work)
+
+    timed.db.write = counted  # type: ignore[method-assign]
+    backs = await asyncio.gather(*(hello(timed, store_id, s.token) for s in shoppers))
+    assert writes < len(shoppers) / 10
+    until = visitor_presence.online_until(timed)
+    assert [back.online_until for back in backs] == [until] * len(shoppers)
+    for visitor_id in ids:
+        row = await row_of(timed, store_id, visitor_id)
+        assert (row.online_until, row.last_seen_at) == (until, timed.clock.now())

@@ -148,7 +148,7 @@ async def _serve(
 async def _catch_up(svc: Services, conn: Connection, store_id: int, conversation_id: int) -> None:
     """Send what the log holds past where the widget stands. Whether there is anything
     is one batched read: a widget coming back has mostly seen it all already."""
-    last = await svc.hello_reads.last_seq(store_id, conversation_id)
+    last = await svc.hello_batch.last_seq(store_id, conversation_id)
     if last is None or last > conn.seen.get(conversation_id, 0):
         conn.replay(conversation_id)
 

@@ -14,7 +14,7 @@ from portside.domain.conversations import Event, Standing
 from portside.domain.ports import EventBus, FileStore, MediaProcessor, Translators
 from portside.domain.ratelimit import SharedWindows, SlidingWindowLimiter
 from portside.node_metrics import NodeMetrics
-from portside.services.hello_reads import HelloReads
+from portside.services.hello_batch import HelloBatch
 from portside.services.opening import OpeningHoursCache
 from portside.services.rate_limits import SharedLimiter, SharedState
 from portside.services.store_keys import StoreKeyCache
@@ -76,13 +76,13 @@ class Services:
     opening_hours: OpeningHoursCache = field(init=False)
     # Stores found by their widget key, kept a few seconds (services/store_keys.py).
     store_keys: StoreKeyCache = field(init=False)
-    # Returning widgets' reads, batched across a reconnect storm (services/hello_reads.py).
-    hello_reads: HelloReads = field(init=False)
+    # Returning widgets' hellos, batched across a reconnect storm (services/hello_batch.py).
+    hello_batch: HelloBatch = field(init=False)
 
     def __post_init__(self) -> None:
         self.opening_hours = OpeningHoursCache(self.clock)
         self.store_keys = StoreKeyCache(self.clock)
-        self.hello_reads = HelloReads(self.db)
+        self.hello_batch = HelloBatch(self)
         limits = self.settings.limits
         state = SharedState(self.shared_windows, self.clock)
 

@@ -4,7 +4,7 @@ When a node dies, every widget it held reconnects to the others within a fractio
 second (5,500 in 0.2 s in bench/cluster.py), and each hello began by reading its store's
 row: thousands of identical reads of a row that almost never changes. Each node keeps a
 store it found for `CACHE_S` instead (when that copy expires mid-storm, the hellos that
-find it gone read it once, together: services/hello_reads.py). A change made on this
+find it gone read it once, together: services/hello_batch.py). A change made on this
 node (the store's settings, `do_update_store`, a settings section) forgets them at once;
 a change made on another node is seen here within `CACHE_S`: a new allowed origin
 admits its first widget, an origin taken away refuses new connections, and the
@@ -46,7 +46,7 @@ async def find_store_by_key_cached(svc: Services, widget_key: str) -> Any:
     times at once."""
     store = svc.store_keys.get(widget_key)
     if store is None:
-        store = await svc.hello_reads.store(widget_key)
+        store = await svc.hello_batch.store(widget_key)
         if store is not None:
             svc.store_keys.put(widget_key, store)
     return store

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from portside.services.context import Services
 from portside.storage import presence_store
+
+if TYPE_CHECKING:  # the services' context holds hello_batch.py, which renews with this
+    from portside.services.context import Services
 
 ONLINE_TTL_S = 30
 # Renewed this often by the node holding the widget.

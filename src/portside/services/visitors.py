@@ -145,22 +145,26 @@ async def do_identify_visitor(
 async def _returning(
     svc: Services, store_id: int, visitor_id: int, issued: datetime, context: dict[str, Any]
 ) -> VisitorSession | None:
-    """A shopper back on the page they were on, still online (their widget's node died,
-    or they reloaded): their session from one batched read, writing nothing. None when
-    the hello has something to write."""
-    back = await svc.hello_reads.visitor(store_id, visitor_id)
+    """A shopper back on the page they were on (their widget's node died, a load
+    balancer restarted, another tab): their session from one batched read. Nothing is
+    written while their online state lasts until this node renews it; otherwise it is
+    renewed in a batch as well. None when the page changed: the hello writes it."""
+    back = await svc.hello_batch.visitor(store_id, visitor_id)
     if back is None or token_predates(issued, back.row):
         return None
     row = back.row
-    if _context_changes(row, context) or not lasts_until_renewed(svc, row.online_until):
+    if _context_changes(row, context):
         return None
+    online_until = row.online_until
+    if not lasts_until_renewed(svc, online_until):
+        online_until = await svc.hello_batch.online(row.id)
     return VisitorSession(
         visitor_id=row.id,
         token=issue_visitor_token(svc.settings, store_id, row.id),
         name=row.name,
         token_error=None,
         conversation=back.conversation,
-        online_until=row.online_until,
+        online_until=online_until,
     )
 
 

@@ -1,23 +1,31 @@
-"""What a returning widget's hello reads, batched across widgets (services/_batch.py).
+"""What a returning widget's hello asks of the database, batched across widgets
+(services/_batch.py).
 
 When a node dies, its thousands of widgets say hello to the others within a second.
 Each used to cost a write transaction (the visitor's row, page and online state) and a
 read of its conversation's log, a dozen statements in all; the survivor spent 20 s of
-CPU on 5,500 of them (bench/cluster.py). A widget coming back to the same page while
-still online needs neither: these reads give its visitor row with the latest
-conversation, and afterwards the conversation's last seq, for many widgets at once.
+CPU on 5,500 of them (bench/cluster.py). A widget coming back to the same page needs
+neither: these reads give its visitor row with the latest conversation, and afterwards
+the conversation's last seq, for many widgets at once; if the shopper's online state
+does not last until this node renews it (their widgets all closed, as when a load
+balancer restarts), it is renewed for many at once too, with the renewal's statement.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
+from portside.services import visitor_presence
 from portside.services._batch import Batcher
 from portside.storage import conversation_store, store_store
+
+if TYPE_CHECKING:  # the services' context holds this module's batches
+    from portside.services.context import Services
 
 
 @dataclass(frozen=True)
@@ -32,14 +40,25 @@ class Returning:
 _Key = tuple[int, int]
 
 
-class HelloReads:
-    """A node's batched reads for widgets' hellos; one per Services."""
+class HelloBatch:
+    """A node's batched work for widgets' hellos; one per Services."""
 
-    def __init__(self, db: Any) -> None:
-        self._db = db
+    def __init__(self, svc: Services) -> None:
+        self._svc = svc
+        self._db = svc.db
         self._stores: Batcher[str, Any] = Batcher(self._read_stores)
         self._visitors: Batcher[_Key, Returning] = Batcher(self._read_visitors)
         self._last_seqs: Batcher[_Key, int] = Batcher(self._read_last_seqs)
+        self._online: Batcher[int, datetime] = Batcher(self._renew_online)
+
+    async def online(self, visitor_id: int) -> datetime | None:
+        """Renew the visitor's online state (a visitor the store has, read before):
+        the online_until written."""
+        return await self._online.get(visitor_id)
+
+    async def _renew_online(self, visitor_ids: list[int]) -> dict[int, datetime]:
+        until = await visitor_presence.do_renew_online(self._svc, padded(visitor_ids))
+        return {} if until is None else dict.fromkeys(visitor_ids, until)
 
     async def store(self, widget_key: str) -> Any:
         """The store with this widget key; None if there is none. (Kept a few seconds
@@ -114,4 +133,4 @@ def padded(ids: list[Any]) -> list[Any]:
     return ids + [ids[-1]] * (size - len(ids)) if ids else ids
 
 
-__all__ = ["HelloReads", "Returning"]
+__all__ = ["HelloBatch", "Returning"]

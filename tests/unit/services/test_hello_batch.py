@@ -3,7 +3,7 @@ two with its last key, which changes nothing an `IN (…)` finds."""
 
 from __future__ import annotations
 
-from portside.services.hello_reads import padded
+from portside.services.hello_batch import padded
 
 
 def test_a_key_list_is_padded_to_the_next_power_of_two_with_its_last_key() -> None:
