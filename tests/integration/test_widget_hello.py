@@ -23,6 +23,7 @@ from portside.services.visitors import VisitorSession, do_identify_visitor
 from portside.storage import presence_store, store_store
 from portside.storage.migrate import upgrade_async
 from tests.support.clients import client_id
+from tests.support.counting import counting
 from tests.support.factories import services_for
 
 
@@ -168,18 +169,10 @@ async def test_many_shoppers_back_at_once_share_their_reads_and_get_their_own_an
             client_id=client_id(),
             text=f"Question {n}",
         )
-    reads = 0
-    read = timed.db.read
-
-    async def counted(work: Any, **kwargs: Any) -> Any:
-        nonlocal reads
-        reads += 1
-        return await read(work, **kwargs)
-
-    timed.db.read = counted  # type: ignore[method-assign]
     everyone = [(store_id, s) for s in shoppers] + [(other_store, s) for s in elsewhere]
-    backs = await asyncio.gather(*(hello(timed, store, s.token) for store, s in everyone))
-    assert reads < len(everyone) / 10
+    with counting(timed, "read") as reads:
+        backs = await asyncio.gather(*(hello(timed, store, s.token) for store, s in everyone))
+    assert reads.count < len(everyone) / 10
     for (store, shopper), back in zip(everyone, backs, strict=True):
         assert back.visitor_id == shopper.visitor_id
         assert back.conversation == await find_visitor_conversation(
@@ -194,25 +187,17 @@ async def test_hellos_that_find_the_kept_store_gone_read_it_once(timed: Services
     for sid in (store_id, other_id):
         row = await timed.db.read(lambda conn, sid=sid: store_store.find_store(conn, sid))
         keys[sid] = row.widget_key
-    reads = 0
-    read = timed.db.read
-
-    async def counted(work: Any, **kwargs: Any) -> Any:
-        nonlocal reads
-        reads += 1
-        return await read(work, **kwargs)
-
-    timed.db.read = counted  # type: ignore[method-assign]
     asked = [keys[store_id]] * 300 + [keys[other_id]] * 100 + ["pk_nobody"] * 20
-    found = await asyncio.gather(*(find_store_by_key_cached(timed, key) for key in asked))
-    assert [None if row is None else row.id for row in found] == (
-        [store_id] * 300 + [other_id] * 100 + [None] * 20
-    )
-    assert reads == 1
-    # Kept now: the next hellos read nothing; a key with no store is read again.
-    assert (await find_store_by_key_cached(timed, keys[other_id])).id == other_id
-    assert await find_store_by_key_cached(timed, "pk_nobody") is None
-    assert reads == 2
+    with counting(timed, "read") as reads:
+        found = await asyncio.gather(*(find_store_by_key_cached(timed, key) for key in asked))
+        assert [None if row is None else row.id for row in found] == (
+            [store_id] * 300 + [other_id] * 100 + [None] * 20
+        )
+        assert reads.count == 1
+        # Kept now: the next hellos read nothing; a key with no store is read again.
+        assert (await find_store_by_key_cached(timed, keys[other_id])).id == other_id
+        assert await find_store_by_key_cached(timed, "pk_nobody") is None
+        assert reads.count == 2
 
 
 async def test_shoppers_back_after_their_widgets_all_closed_are_online_again_in_a_batch(
@@ -231,17 +216,9 @@ async def test_shoppers_back_after_their_widgets_all_closed_are_online_again_in_
         ]
     )
     advance(timed, 2)
-    writes = 0
-    write = timed.db.write
-
-    async def counted(work: Any) -> Any:
-        nonlocal writes
-        writes += 1
-        return await write(work)
-
-    timed.db.write = counted  # type: ignore[method-assign]
-    backs = await asyncio.gather(*(hello(timed, store_id, s.token) for s in shoppers))
-    assert writes < len(shoppers) / 10
+    with counting(timed, "write") as writes:
+        backs = await asyncio.gather(*(hello(timed, store_id, s.token) for s in shoppers))
+    assert writes.count < len(shoppers) / 10
     until = visitor_presence.online_until(timed)
     assert [back.online_until for back in backs] == [until] * len(shoppers)
     for visitor_id in ids:
