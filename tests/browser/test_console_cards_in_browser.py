@@ -129,6 +129,11 @@ async def test_a_handed_off_conversation_shows_the_context_card(
     newest = "f => fetch('/api/v1/conversations?filter=' + f).then(r => r.json())"
     seen = await desk.evaluate(f"({newest})('all')")
     before = max((c["id"] for c in seen["conversations"]), default=0)
+    # A question the bot answers first: the card says what the shopper asked about.
+    await shop.get_by_test_id("input").fill("can I machine wash the linen shirt?")
+    await shop.get_by_test_id("send").click()
+    bot = shop.locator('[data-testid="message"][data-author="bot"]')
+    await expect(bot).to_have_count(1, timeout=15_000)
     await shop.get_by_test_id("input").fill("where is my order LP10231? I want to talk to a human")
     await shop.get_by_test_id("send").click()
 
@@ -155,6 +160,10 @@ async def test_a_handed_off_conversation_shows_the_context_card(
         "LP10231: in transit, not verified"
     )
     await expect(card.get_by_test_id("handoff-language")).to_contain_text("English")
+    # What the shopper asked about, in words: "order status", not "order_status".
+    asked = card.get_by_test_id("handoff-intent")
+    await expect(asked).to_have_text(re.compile(r"^[a-z]+( [a-z]+)*(, [a-z]+( [a-z]+)*)*$"))
+    await expect(asked).to_contain_text(" ")
     await expect(card.get_by_test_id("handoff-country")).to_be_visible()
     # The shop is in New York: the shopper's own clock, not the agent's.
     await expect(card.get_by_test_id("handoff-local-time")).to_contain_text("behind you")

@@ -9,6 +9,7 @@
 
 import { ApiError } from "./api.js";
 import { h } from "./dom.js";
+import { words } from "./format.js";
 
 // A URL is asked for again this long before it expires.
 const URL_MARGIN_MS = 20_000;
@@ -183,7 +184,7 @@ export function addAttachmentNote(root, event) {
       ? ` (${data.language})`
       : ""
     : labels.length
-      ? ` (${labels.map((l) => String(l).replaceAll("_", " ")).join(", ")})`
+      ? ` (${labels.map(words).join(", ")})`
       : "";
   item.append(
     h(

@@ -8,7 +8,7 @@
 
 import { imageThumbnail } from "./attachments.js";
 import { byId, h } from "./dom.js";
-import { languageName } from "./format.js";
+import { languageName, words } from "./format.js";
 
 const STATUS_LABELS = {
   open: "Open",
@@ -259,7 +259,7 @@ function itemLine(item) {
 
 function reasonText(reason) {
   if (!reason) return "";
-  return REASONS[reason] ?? String(reason).replaceAll("_", " ");
+  return REASONS[reason] ?? words(reason);
 }
 
 /** A value of the bot's data as words: `{size: "L"}` reads "size L". */
@@ -269,7 +269,7 @@ function describe(value) {
   if (Array.isArray(value)) return value.map(describe).join(", ");
   return Object.entries(value)
     .filter(([, v]) => v !== null && v !== undefined && v !== "")
-    .map(([k, v]) => `${k.replaceAll("_", " ")} ${describe(v)}`)
+    .map(([k, v]) => `${words(k)} ${describe(v)}`)
     .join(", ");
 }
 

@@ -8,7 +8,7 @@
 // opens (no CDN). Every text goes in as text (dom.js `h`), never as markup.
 
 import { byId, h } from "./dom.js";
-import { languageName } from "./format.js";
+import { languageName, words } from "./format.js";
 
 const CHART_SCRIPT = "/static/vendor/chartjs/chart.umd.min.js";
 const PRESETS = [7, 30, 90];
@@ -356,7 +356,7 @@ function renderTable(answer) {
   return h(
     "table",
     {},
-    h("thead", {}, h("tr", {}, ...columns.map((c) => h("th", { scope: "col", text: c.replaceAll("_", " ") })))),
+    h("thead", {}, h("tr", {}, ...columns.map((c) => h("th", { scope: "col", text: words(c) })))),
     h(
       "tbody",
       {},

@@ -15,6 +15,11 @@ const STATUS_LABELS = {
   resolved: "Resolved",
 };
 
+/** A name the server uses (an intent, a reason, a label: `order_status`) in words. */
+export function words(name) {
+  return String(name ?? "").replaceAll("_", " ");
+}
+
 export function statusLabel(status) {
   return STATUS_LABELS[status] ?? String(status ?? "");
 }

@@ -7,7 +7,7 @@
 // words or browser, so it is set as text, and a page link is a link only for http(s).
 
 import { byId, h } from "./dom.js";
-import { countryName, flag, languageName, localTimeIn } from "./format.js";
+import { countryName, flag, languageName, localTimeIn, words } from "./format.js";
 
 export const HANDOFF_EVENT = "conversation.handoff_context";
 
@@ -135,13 +135,13 @@ function languageText(code) {
 function intentsText(data) {
   const intents = Array.isArray(data.intents) ? data.intents.map(String) : [];
   if (data.intent && !intents.includes(String(data.intent))) intents.push(String(data.intent));
-  return intents.join(", ");
+  return intents.map(words).join(", ");
 }
 
 function orderText(order) {
   const number = String(order?.number ?? "?");
   const status = order?.status ?? null;
-  const state = status === null ? "not found in the store" : String(status).replaceAll("_", " ");
+  const state = status === null ? "not found in the store" : words(status);
   const proof = order?.verified ? "verified as theirs" : "not verified";
   return `${number}: ${state}, ${proof}`;
 }
