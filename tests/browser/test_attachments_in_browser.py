@@ -7,8 +7,8 @@ import re
 
 from playwright.async_api import Browser, FilePayload, expect
 
-from portside.services.demo import DEMO_AGENTS, DEMO_PASSWORD, DEMO_STORE_KEY
-from tests.browser.test_chat_in_browser import open_shop
+from portside.services.demo import DEMO_AGENTS, DEMO_PASSWORD
+from tests.browser.test_chat_in_browser import conversation_of, open_shop
 from tests.support import media_files
 from tests.support.clients import client_id, login
 from tests.support.server import LiveServer
@@ -51,15 +51,10 @@ async def test_a_shopper_sends_a_photo_and_sees_its_thumbnail(
     await expect(shop.get_by_test_id("uploads")).to_be_empty()
 
     seq = int(await mine.get_attribute("data-seq") or 0)
-    saved = await (
-        await shop.wait_for_function(
-            "key => JSON.parse(localStorage.getItem(`portside:${key}:conversation`))",
-            arg=DEMO_STORE_KEY,
-        )
-    ).json_value()
+    conversation_id = await conversation_of(shop)
     http = await login(demo_server.base_url, ADMIN, DEMO_PASSWORD)
     try:
-        answer = await http.get(f"/api/v1/conversations/{saved['id']}/events")
+        answer = await http.get(f"/api/v1/conversations/{conversation_id}/events")
     finally:
         await http.aclose()
     found = [
@@ -84,12 +79,7 @@ async def test_an_agents_pdf_shows_as_a_named_link_in_the_widget(
     shop.set_default_timeout(15000)
     await shop.get_by_test_id("input").fill("Can I have the return label?")
     await shop.get_by_test_id("send").click()
-    saved = await (
-        await shop.wait_for_function(
-            "key => JSON.parse(localStorage.getItem(`portside:${key}:conversation`))",
-            arg=DEMO_STORE_KEY,
-        )
-    ).json_value()
+    conversation_id = await conversation_of(shop)
 
     http = await login(demo_server.base_url, ADMIN, DEMO_PASSWORD)
     try:
@@ -98,7 +88,7 @@ async def test_an_agents_pdf_shows_as_a_named_link_in_the_widget(
         )
         assert upload.status_code == 201, upload.text
         sent = await http.post(
-            f"/api/v1/conversations/{saved['id']}/messages",
+            f"/api/v1/conversations/{conversation_id}/messages",
             json={"client_id": client_id(), "text": "", "attachments": [upload.json()["id"]]},
         )
         assert sent.status_code == 201, sent.text

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 from playwright.async_api import Browser, ConsoleMessage, Page, expect
 
-from portside.services.demo import DEMO_AGENTS, DEMO_PASSWORD
+from portside.services.demo import DEMO_AGENTS, DEMO_PASSWORD, DEMO_STORE_KEY
 from tests.support.server import LiveServer
 
 PRODUCT = "silk-camp-collar-shirt"
@@ -22,6 +23,31 @@ def watch_for_errors(page: Page, errors: list[str]) -> None:
             errors.append(f"console: {message.text} ({message.location.get('url', '')})")
 
     page.on("console", on_console)
+
+
+async def conversation_of(shop: Page) -> int:
+    """The demo shopper's conversation, as the widget saved it once it had one."""
+    saved = await (
+        await shop.wait_for_function(
+            "key => JSON.parse(localStorage.getItem(`portside:${key}:conversation`))",
+            arg=DEMO_STORE_KEY,
+        )
+    ).json_value()
+    return int(saved["id"])
+
+
+async def drop_file(page: Page, data: bytes, name: str, mime: str) -> None:
+    """Drop a file on the widget's panel, as a shopper dragging it from their desktop."""
+    dropped = await page.evaluate_handle(
+        """([b64, name, mime]) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], name, { type: mime }));
+            return data;
+        }""",
+        [base64.b64encode(data).decode(), name, mime],
+    )
+    await page.get_by_test_id("panel").dispatch_event("drop", {"dataTransfer": dropped})
 
 
 async def open_console(browser: Browser, server: LiveServer, errors: list[str]) -> Page:

@@ -10,8 +10,8 @@ from contextlib import asynccontextmanager
 
 from playwright.async_api import Browser, Page, Request, expect
 
-from portside.services.demo import DEMO_AGENTS, DEMO_STORE_KEY
-from tests.browser.test_chat_in_browser import open_shop
+from portside.services.demo import DEMO_AGENTS
+from tests.browser.test_chat_in_browser import conversation_of, open_shop
 from tests.browser.test_console_cards_in_browser import open_console_as, open_conversation
 from tests.support.server import LiveServer
 
@@ -61,11 +61,7 @@ async def test_an_admin_deletes_a_conversation_after_saying_yes(
     await shop.get_by_test_id("send").click()
     mine = shop.get_by_test_id("message").filter(has_text=said)
     await expect(mine).to_have_attribute("data-state", "sent")
-    saved = await shop.wait_for_function(
-        "key => JSON.parse(localStorage.getItem(`portside:${key}:conversation`))",
-        arg=DEMO_STORE_KEY,
-    )
-    conversation_id = (await saved.json_value())["id"]
+    conversation_id = await conversation_of(shop)
 
     desk = await open_console_as(browser, demo_server, ADMIN, errors)
     colleague = await open_console_as(browser, demo_server, AGENT, errors)

@@ -12,7 +12,7 @@ import re
 from playwright.async_api import Browser, FilePayload, Locator, Page, expect
 
 from portside.services.demo import DEMO_AGENTS, DEMO_PASSWORD, DEMO_STORE_KEY
-from tests.browser.test_chat_in_browser import open_shop, watch_for_errors
+from tests.browser.test_chat_in_browser import conversation_of, open_shop, watch_for_errors
 from tests.browser.test_console_attachments_in_browser import loaded
 from tests.browser.test_console_cards_in_browser import open_console_as, open_conversation
 from tests.support import media_files
@@ -52,16 +52,6 @@ async def answered(shop: Page, answers: int) -> Locator:
     bot = shop.locator(BOT)
     await expect(bot).to_have_count(answers, timeout=20_000)
     return bot.last
-
-
-async def conversation_of(shop: Page) -> int:
-    saved = await (
-        await shop.wait_for_function(
-            "key => JSON.parse(localStorage.getItem(`portside:${key}:conversation`))",
-            arg=DEMO_STORE_KEY,
-        )
-    ).json_value()
-    return int(saved["id"])
 
 
 async def open_spanish_shop(browser: Browser, server: LiveServer, errors: list[str]) -> Page:

@@ -8,14 +8,13 @@ reach only its own address space)."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import re
 from collections.abc import AsyncIterator
 
 from playwright.async_api import Browser, FilePayload, expect
 
-from tests.browser.test_chat_in_browser import watch_for_errors
+from tests.browser.test_chat_in_browser import drop_file, watch_for_errors
 from tests.support import media_files
 from tests.support.factories import make_store, services_for
 from tests.support.server import LiveServer
@@ -104,17 +103,7 @@ async def _chat_with_a_photo(browser: Browser, server: LiveServer, origin: str) 
     assert src is not None and src.startswith(f"{server.base_url}/files/")
 
     # A voice note plays from Portside too (media-src).
-    recording = base64.b64encode(media_files.voice(1.5)).decode()
-    dropped = await page.evaluate_handle(
-        """b64 => {
-            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-            const data = new DataTransfer();
-            data.items.add(new File([bytes], "note.wav", { type: "audio/wav" }));
-            return data;
-        }""",
-        recording,
-    )
-    await page.get_by_test_id("panel").dispatch_event("drop", {"dataTransfer": dropped})
+    await drop_file(page, media_files.voice(1.5), "note.wav", "audio/wav")
     await expect(page.get_by_test_id("uploads")).to_contain_text("note.wav")
     await page.get_by_test_id("send").click()
     audio = page.get_by_test_id("attachment-voice")

@@ -4,14 +4,13 @@ by espeak-ng and dropped on the chat, the store's speech provider a small test s
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import Browser, expect
 
 from portside.services.demo import DEMO_AGENTS, DEMO_PASSWORD
-from tests.browser.test_chat_in_browser import open_shop
+from tests.browser.test_chat_in_browser import drop_file, open_shop
 from tests.support.clients import login
 from tests.support.fake_media_ai import FakeMediaAi, fake_media_ai
 from tests.support.server import LiveServer
@@ -55,17 +54,7 @@ async def test_the_shopper_reads_their_voice_note_under_its_player(
     shop.set_default_timeout(20000)
 
     # The shopper drops a recording on the chat: it uploads, and Send sends it.
-    recording = base64.b64encode(spoken_wav(said)).decode()
-    dropped = await shop.evaluate_handle(
-        """b64 => {
-            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-            const data = new DataTransfer();
-            data.items.add(new File([bytes], "note.wav", { type: "audio/wav" }));
-            return data;
-        }""",
-        recording,
-    )
-    await shop.get_by_test_id("panel").dispatch_event("drop", {"dataTransfer": dropped})
+    await drop_file(shop, spoken_wav(said), "note.wav", "audio/wav")
     await expect(shop.get_by_test_id("uploads")).to_contain_text("note.wav")
     await shop.get_by_test_id("send").click()
 

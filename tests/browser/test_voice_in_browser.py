@@ -14,8 +14,8 @@ import av
 import httpx
 from playwright.async_api import Browser, Page, Request, expect
 
-from portside.services.demo import DEMO_AGENTS, DEMO_PASSWORD, DEMO_STORE_KEY
-from tests.browser.test_chat_in_browser import PRODUCT, watch_for_errors
+from portside.services.demo import DEMO_AGENTS, DEMO_PASSWORD
+from tests.browser.test_chat_in_browser import PRODUCT, conversation_of, watch_for_errors
 from tests.browser.test_console_cards_in_browser import open_conversation
 from tests.support import media_files
 from tests.support.clients import login
@@ -63,16 +63,6 @@ async def open_desk(browser: Browser, server: LiveServer, errors: list[str]) -> 
         "data-state", "connected"
     )
     return page
-
-
-async def conversation_of(shop: Page) -> int:
-    saved = await (
-        await shop.wait_for_function(
-            "key => JSON.parse(localStorage.getItem(`portside:${key}:conversation`))",
-            arg=DEMO_STORE_KEY,
-        )
-    ).json_value()
-    return int(saved["id"])
 
 
 async def messages_with_attachments(server: LiveServer, conversation_id: int) -> list[Any]:
