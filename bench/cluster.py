@@ -157,26 +157,38 @@ async def open_talks(
         await asyncio.wait_for(asyncio.gather(*(t.shopper.welcomed() for t in batch)), 120)
         for n, talk in enumerate(batch, start):
             await talk.shopper.send("message.send", f"open-{n}", text="hello")
-    await until(
-        lambda: all(t.shopper.ack(f"open-{n}") for n, t in enumerate(talks)),
-        120,
-        "the first messages",
-    )
-    for n, talk in enumerate(talks):
-        ack = talk.shopper.ack(f"open-{n}")
-        assert ack is not None
-        talk.conversation_id = ack["conversation_id"]
-        talk.console.conversations.add(talk.conversation_id)
-        latency.send(f"take-{n}", "setup")
-        await talk.console.send(
-            "message.send", f"take-{n}", conversation_id=talk.conversation_id, text="hi"
-        )
+    await consoles_answer(talks, latency, "open", "take", "setup", 120, "the first messages")
     await until(
         lambda: all(f"take-{n}" in latency.heard for n in range(len(talks))),
         120,
         "the agents' first answers",
     )
     return talks
+
+
+async def consoles_answer(
+    talks: list[Talk],
+    latency: Latency,
+    asked: str,
+    answer: str,
+    phase: str,
+    within: float,
+    what: str,
+) -> None:
+    """Once every shopper's message `asked`-n is acknowledged, each talk's console follows
+    its conversation and answers it (`answer`-n, timed in `phase`)."""
+    await until(
+        lambda: all(t.shopper.ack(f"{asked}-{n}") for n, t in enumerate(talks)), within, what
+    )
+    for n, talk in enumerate(talks):
+        ack = talk.shopper.ack(f"{asked}-{n}")
+        assert ack is not None
+        talk.conversation_id = ack["conversation_id"]
+        talk.console.conversations.add(talk.conversation_id)
+        latency.send(f"{answer}-{n}", phase)
+        await talk.console.send(
+            "message.send", f"{answer}-{n}", conversation_id=talk.conversation_id, text="hi"
+        )
 
 
 async def converse(
@@ -261,18 +273,7 @@ async def rejoin(
     for n, talk in enumerate(talks):
         latency.send(f"rejoin-{n}", "rejoin")
         await talk.shopper.send("message.send", f"rejoin-{n}", text="back again")
-    await until(
-        lambda: all(t.shopper.ack(f"rejoin-{n}") for n, t in enumerate(talks)), 60, "rejoin acks"
-    )
-    for n, talk in enumerate(talks):
-        ack = talk.shopper.ack(f"rejoin-{n}")
-        assert ack is not None
-        talk.conversation_id = ack["conversation_id"]
-        talk.console.conversations.add(talk.conversation_id)
-        latency.send(f"rejoin-answer-{n}", "rejoin")
-        await talk.console.send(
-            "message.send", f"rejoin-answer-{n}", conversation_id=talk.conversation_id, text="hi"
-        )
+    await consoles_answer(talks, latency, "rejoin", "rejoin-answer", "rejoin", 60, "rejoin acks")
     with contextlib.suppress(SystemExit):
         await until(
             lambda: all(
