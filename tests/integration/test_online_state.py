@@ -43,6 +43,17 @@ async def timed(tmp_path: Path) -> AsyncIterator[Services]:
         yield Services(settings=svc.settings, db=svc.db, bus=svc.bus, clock=ManualClock())
 
 
+@pytest.fixture
+async def two_nodes(timed: Services) -> AsyncIterator[tuple[OnlineVisitors, OnlineVisitors]]:
+    """Nodes A and B's part in shoppers' online state, on one database and one bus."""
+    a, b = OnlineVisitors(timed), OnlineVisitors(timed)
+    a.start()
+    b.start()
+    yield a, b
+    await a.close()
+    await b.close()
+
+
 async def admin_of(svc: Services) -> AgentIdentity:
     store = await do_create_store(
         svc,
@@ -142,43 +153,37 @@ async def test_a_renewal_round_covers_thousands_of_shoppers(timed: Services) -> 
 
 
 async def test_a_node_ends_only_the_online_state_no_other_node_renewed_after_it(
-    timed: Services,
+    timed: Services, two_nodes: tuple[OnlineVisitors, OnlineVisitors]
 ) -> None:
+    a, b = two_nodes
     admin = await admin_of(timed)
-    a, b = OnlineVisitors(timed), OnlineVisitors(timed)
-    a.start()
-    b.start()
-    try:
-        written_a = a.until()
-        visitor_id = await shopper(timed, admin.store_id, written_a)
-        a.connected(visitor_id, written_a)
-        advance(timed, 3)
-        written_b = b.until()  # the same shopper opens the shop in a tab balanced to B
-        await timed.db.write(
-            lambda conn: presence_store.set_visitor_online(conn, visitor_id, written_b)
-        )
-        b.connected(visitor_id, written_b)
+    written_a = a.until()
+    visitor_id = await shopper(timed, admin.store_id, written_a)
+    a.connected(visitor_id, written_a)
+    advance(timed, 3)
+    written_b = b.until()  # the same shopper opens the shop in a tab balanced to B
+    await timed.db.write(
+        lambda conn: presence_store.set_visitor_online(conn, visitor_id, written_b)
+    )
+    b.connected(visitor_id, written_b)
 
-        # Node A wrote first: its widget closing leaves B's later renewal in place.
-        await a.disconnected(visitor_id)
-        assert await visitor_presence.is_online(timed, admin.store_id, visitor_id)
+    # Node A wrote first: its widget closing leaves B's later renewal in place.
+    await a.disconnected(visitor_id)
+    assert await visitor_presence.is_online(timed, admin.store_id, visitor_id)
 
-        # A again, now the later writer: its end goes through, B hears and renews at once.
-        advance(timed, 3)
-        written_a = a.until()
-        await timed.db.write(
-            lambda conn: presence_store.set_visitor_online(conn, visitor_id, written_a)
-        )
-        a.connected(visitor_id, written_a)
-        await a.disconnected(visitor_id)
-        assert await eventually_online(timed, admin.store_id, visitor_id)
+    # A again, now the later writer: its end goes through, B hears and renews at once.
+    advance(timed, 3)
+    written_a = a.until()
+    await timed.db.write(
+        lambda conn: presence_store.set_visitor_online(conn, visitor_id, written_a)
+    )
+    a.connected(visitor_id, written_a)
+    await a.disconnected(visitor_id)
+    assert await eventually_online(timed, admin.store_id, visitor_id)
 
-        # The last widget anywhere closes: offline at once.
-        await b.disconnected(visitor_id)
-        assert not await visitor_presence.is_online(timed, admin.store_id, visitor_id)
-    finally:
-        await a.close()
-        await b.close()
+    # The last widget anywhere closes: offline at once.
+    await b.disconnected(visitor_id)
+    assert not await visitor_presence.is_online(timed, admin.store_id, visitor_id)
 
 
 async def test_a_stopping_node_ends_no_online_state(timed: Services) -> None:
@@ -195,52 +200,46 @@ async def test_a_stopping_node_ends_no_online_state(timed: Services) -> None:
 
 
 async def test_widgets_closing_together_end_in_few_transactions_each_on_its_own_terms(
-    timed: Services,
+    timed: Services, two_nodes: tuple[OnlineVisitors, OnlineVisitors]
 ) -> None:
+    a, b = two_nodes
     admin = await admin_of(timed)
-    a, b = OnlineVisitors(timed), OnlineVisitors(timed)
-    a.start()
-    b.start()
-    try:
-        written_a = a.until()
-        now = timed.clock.now()
+    written_a = a.until()
+    now = timed.clock.now()
 
-        def many(conn: Any) -> list[int]:
-            return [
-                store_store.insert_visitor(
-                    conn,
-                    store_id=admin.store_id,
-                    created_at=now,
-                    last_seen_at=now,
-                    online_until=written_a,
-                )
-                for _ in range(120)
-            ]
+    def many(conn: Any) -> list[int]:
+        return [
+            store_store.insert_visitor(
+                conn,
+                store_id=admin.store_id,
+                created_at=now,
+                last_seen_at=now,
+                online_until=written_a,
+            )
+            for _ in range(120)
+        ]
 
-        shoppers = await timed.db.write(many)
-        for visitor_id in shoppers:
-            a.connected(visitor_id, written_a)
-        # A third of them also opened a tab on node B, which wrote after A.
-        advance(timed, 3)
-        written_b = b.until()
-        also_on_b = shoppers[::3]
-        await visitor_presence.do_renew_online(timed, also_on_b)
-        for visitor_id in also_on_b:
-            b.connected(visitor_id, written_b)
+    shoppers = await timed.db.write(many)
+    for visitor_id in shoppers:
+        a.connected(visitor_id, written_a)
+    # A third of them also opened a tab on node B, which wrote after A.
+    advance(timed, 3)
+    written_b = b.until()
+    also_on_b = shoppers[::3]
+    await visitor_presence.do_renew_online(timed, also_on_b)
+    for visitor_id in also_on_b:
+        b.connected(visitor_id, written_b)
 
-        # Node A's widgets all close at once (its load balancer restarted).
-        with counting(timed, "write") as writes:
-            await asyncio.gather(*(a.disconnected(visitor_id) for visitor_id in shoppers))
-        assert writes.count < len(shoppers) / 10
-        online = {
-            visitor_id: await visitor_presence.is_online(timed, admin.store_id, visitor_id)
-            for visitor_id in shoppers
-        }
-        # Those with a tab on B stay online (B renewed them after A); the rest are off.
-        assert online == {visitor_id: visitor_id in also_on_b for visitor_id in shoppers}
-    finally:
-        await a.close()
-        await b.close()
+    # Node A's widgets all close at once (its load balancer restarted).
+    with counting(timed, "write") as writes:
+        await asyncio.gather(*(a.disconnected(visitor_id) for visitor_id in shoppers))
+    assert writes.count < len(shoppers) / 10
+    online = {
+        visitor_id: await visitor_presence.is_online(timed, admin.store_id, visitor_id)
+        for visitor_id in shoppers
+    }
+    # Those with a tab on B stay online (B renewed them after A); the rest are off.
+    assert online == {visitor_id: visitor_id in also_on_b for visitor_id in shoppers}
 
 
 async def test_an_agents_presence_outlives_the_end_by_a_node_that_renewed_earlier(
