@@ -5,12 +5,8 @@ per-visitor limit."""
 
 from __future__ import annotations
 
-import json
 import random
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, select
@@ -19,8 +15,8 @@ from portside.services.context import Services
 from portside.storage.tables import coupon_codes
 from tests.support.coupons import insert_pool, insert_visitors
 from tests.support.factories import StoreFixture
+from tests.support.racing import race
 
-ROOT = Path(__file__).resolve().parents[2]
 VISITORS = 25
 LIMIT = 2
 
@@ -33,44 +29,9 @@ def _run_two_claimers(
     # visitor at the same moment as often as they can.
     claims = visitors * LIMIT
     random.Random(4).shuffle(claims)
-    processes = []
-    for _ in range(2):
-        processes.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tests.support.coupon_claimer",
-                    url,
-                    str(store_id),
-                    str(pool_id),
-                ]
-                + [str(v) for v in claims],
-                cwd=ROOT,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-        )
-    try:
-        for process in processes:
-            assert process.stdout is not None
-            assert process.stdout.readline().strip() == "ready"
-        for process in processes:
-            assert process.stdin is not None
-            process.stdin.write("go\n")
-            process.stdin.flush()
-        results = []
-        for process in processes:
-            out, _ = process.communicate(timeout=120)
-            assert process.returncode == 0
-            results.extend(json.loads(out.strip().splitlines()[-1]))
-        return results
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    command = ["tests.support.coupon_claimer", url, str(store_id), str(pool_id)]
+    outputs = race([command + [str(v) for v in claims] for _ in range(2)])
+    return [result for output in outputs for result in output]
 
 
 @pytest.mark.parametrize("pool_size", [30, 80])

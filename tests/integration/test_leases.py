@@ -5,19 +5,15 @@ lapses or it lets go, and a leased job running on one node of two."""
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from portside.clock import ManualClock
 from portside.services.context import Services
 from portside.services.leases import Lease, LeasedJob, do_release_lease, do_take_lease
 from portside.storage import lease_store
+from tests.support.racing import race
 
-ROOT = Path(__file__).resolve().parents[2]
 NAMES = 40
 
 
@@ -32,37 +28,14 @@ def unique(prefix: str) -> str:
 
 def _run_two_takers(url: str, names: list[str]) -> dict[str, list[str]]:
     """Start two taker processes, let them go together; which owners got each name."""
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.support.lease_taker", url, owner, *names],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for owner in ("one", "two")
-    ]
-    try:
-        for process in processes:
-            assert process.stdout is not None
-            assert process.stdout.readline().strip() == "ready"
-        for process in processes:
-            assert process.stdin is not None
-            process.stdin.write("go\n")
-            process.stdin.flush()
-        winners: dict[str, list[str]] = {name: [] for name in names}
-        for owner, process in zip(("one", "two"), processes, strict=True):
-            out, _ = process.communicate(timeout=120)
-            assert process.returncode == 0
-            for name, taken in json.loads(out.strip().splitlines()[-1]):
-                if taken:
-                    winners[name].append(owner)
-        return winners
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    owners = ("one", "two")
+    outputs = race([["tests.support.lease_taker", url, owner, *names] for owner in owners])
+    winners: dict[str, list[str]] = {name: [] for name in names}
+    for owner, output in zip(owners, outputs, strict=True):
+        for name, taken in output:
+            if taken:
+                winners[name].append(owner)
+    return winners
 
 
 async def test_of_two_processes_taking_the_same_leases_exactly_one_gets_each(

@@ -18,6 +18,7 @@ import sys
 from portside.clock import SystemClock
 from portside.services.coupons import claim_code
 from portside.storage.database import Database
+from tests.support.racing import ready_then_go
 
 
 async def claim_all(url: str, store_id: int, pool_id: int, visitors: list[int]) -> None:
@@ -25,8 +26,7 @@ async def claim_all(url: str, store_id: int, pool_id: int, visitors: list[int]) 
     clock = SystemClock()
     try:
         await db.ping()
-        print("ready", flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        await ready_then_go()
         results: list[tuple[int, int | None]] = []
         for visitor_id in visitors:
             claim = functools.partial(

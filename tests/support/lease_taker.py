@@ -17,6 +17,7 @@ from datetime import timedelta
 from portside.clock import SystemClock
 from portside.storage import lease_store
 from portside.storage.database import Database
+from tests.support.racing import ready_then_go
 
 
 async def take_all(url: str, owner: str, names: list[str]) -> None:
@@ -24,8 +25,7 @@ async def take_all(url: str, owner: str, names: list[str]) -> None:
     clock = SystemClock()
     try:
         await db.ping()
-        print("ready", flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        await ready_then_go()
         results: list[tuple[str, bool]] = []
         for name in names:
             now = clock.now()
